@@ -1,0 +1,52 @@
+"""Handoff: the app factory, and ``app`` for gunicorn and ``flask --app app``."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import core.cli
+import core.errors
+import tracker
+from core import redis as redis_connection
+from core.db import db
+from core.health import bp as health_bp
+from core import openapi
+from core.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        JSON_SORT_KEYS=False,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.trusted_proxy_count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count,
+                                x_proto=settings.trusted_proxy_count)
+
+    redis = redis_connection.connect(settings)
+    app.extensions["handoff.settings"] = settings
+    app.extensions["handoff.redis"] = redis
+    db.init_app(app)
+    core.errors.init_app(app)
+    core.cli.init_app(app)
+    app.register_blueprint(health_bp)
+    tracker.init_app(app, settings, redis)
+    openapi.register(app)
+    return app
+
+
+def _engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # Several gunicorn workers share one SQLite file: wait for the lock instead of failing.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+app = create_app()

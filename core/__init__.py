@@ -1,0 +1,1 @@
+"""Pieces every feature package shares: settings, database, Redis, API keys, the API's plumbing."""

@@ -1,0 +1,47 @@
+"""Who is calling the API: ``Authorization: Bearer <key>``, one role per key, scoped data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import g, request
+
+from core.apikeys import find_active_key
+from core.errors import ApiError
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: int
+    role: str
+    advertiser_id: int | None
+    partner_id: int | None
+
+
+def _authenticate() -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise ApiError(401, "send your API key as 'Authorization: Bearer <key>'")
+    key = find_active_key(credentials.strip())
+    if key is None:
+        raise ApiError(401, "unknown or revoked API key")
+    return Principal(key.id, key.role, key.advertiser_id, key.partner_id)
+
+
+def require_roles(*roles: str):
+    """Let the view run only for keys of these roles; ``g.principal`` holds the caller."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = _authenticate()
+            if principal.role not in roles:
+                raise ApiError(403, f"a {principal.role} key cannot do this; needs {' or '.join(roles)}")
+            g.principal = principal
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def principal() -> Principal:
+    return g.principal

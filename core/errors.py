@@ -1,0 +1,49 @@
+"""JSON errors for the API: every refusal says why, and nothing becomes a bare 500 page."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, details=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+def error_body(status: int, message: str, details=None):
+    body = {"error": message, "status": status}
+    if details is not None:
+        body["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def init_app(app) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        return error_body(exc.status, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if not _wants_json():
+            return exc
+        return error_body(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return error_body(500, "internal error; it has been logged")
+        return "internal error; it has been logged\n", 500

@@ -1,0 +1,122 @@
+"""All settings, read in one place from environment variables.
+
+Production (``HANDOFF_ENV=production``) refuses to start without its database, Redis, secret and
+public URL. The embedded default runs on SQLite with no Redis and keeps a generated secret in the
+instance folder, so a newcomer needs nothing but the start command.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    public_base_url: str
+    redis_url: str | None = None
+    production: bool = False
+    redis_prefix: str = "handoff:"
+    link_cache_seconds: int = 30
+    trusted_proxy_count: int = 0
+    worker_batch_size: int = 500
+    worker_claim_idle_ms: int = 30_000
+    instance_path: Path = field(default=DEFAULT_INSTANCE_PATH)
+
+    @property
+    def click_stream_key(self) -> str:
+        return f"{self.redis_prefix}clicks"
+
+    @property
+    def uses_click_stream(self) -> bool:
+        return self.redis_url is not None
+
+
+def _env_int(environ, name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _env_str(environ, name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _embedded_secret(instance_path: Path) -> str:
+    """Generate the embedded default's secret once and keep it private in the instance folder."""
+    secret_file = instance_path / "secret_key"
+    if secret_file.exists():
+        return secret_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def _check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"PUBLIC_BASE_URL must be an http(s) URL, got {url!r}")
+    return url.rstrip("/")
+
+
+def load_settings(environ=None) -> Settings:
+    """Build settings from the environment, failing fast with a message an operator can act on."""
+    environ = os.environ if environ is None else environ
+    production = environ.get("HANDOFF_ENV", "embedded").strip().lower() == "production"
+    instance_path = Path(environ.get("HANDOFF_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH)
+    database_url = _env_str(environ, "DATABASE_URL")
+    redis_url = _env_str(environ, "REDIS_URL")
+    secret_key = _env_str(environ, "SECRET_KEY")
+    public_base_url = _env_str(environ, "PUBLIC_BASE_URL")
+
+    if production:
+        missing = [name for name, value in (
+            ("DATABASE_URL", database_url), ("REDIS_URL", redis_url),
+            ("SECRET_KEY", secret_key), ("PUBLIC_BASE_URL", public_base_url),
+        ) if value is None]
+        if missing:
+            raise ConfigurationError(
+                "HANDOFF_ENV=production needs " + ", ".join(missing) + " (see README, Configuration)")
+        if len(secret_key) < 32:
+            raise ConfigurationError("SECRET_KEY must be at least 32 characters")
+    else:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        database_url = database_url or f"sqlite:///{instance_path / 'handoff.db'}"
+        secret_key = secret_key or _embedded_secret(instance_path)
+        public_base_url = public_base_url or "http://127.0.0.1:8000"
+
+    return Settings(
+        database_url=database_url,
+        secret_key=secret_key,
+        public_base_url=_check_base_url(public_base_url),
+        redis_url=redis_url,
+        production=production,
+        redis_prefix=environ.get("REDIS_PREFIX", "handoff:"),
+        link_cache_seconds=_env_int(environ, "LINK_CACHE_SECONDS", 30),
+        trusted_proxy_count=_env_int(environ, "TRUSTED_PROXY_COUNT", 0),
+        worker_batch_size=_env_int(environ, "WORKER_BATCH_SIZE", 500, minimum=1),
+        worker_claim_idle_ms=_env_int(environ, "WORKER_CLAIM_IDLE_MS", 30_000, minimum=100),
+        instance_path=instance_path,
+    )

@@ -1,0 +1,1 @@
+"""Commission rules, the ledger, tax, payout batches and their exports."""
