@@ -7,6 +7,8 @@ limits and background jobs.
 from __future__ import annotations
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from core.settings import Settings
 
@@ -19,4 +21,7 @@ def connect(settings: Settings) -> redis.Redis | None:
         socket_connect_timeout=0.25,
         socket_timeout=1.0,
         health_check_interval=30,
+        # One immediate retry survives a connection left stale by a Redis restart; anything longer
+        # would hold a click, which falls back to the database instead.
+        retry=Retry(NoBackoff(), 1),
     )

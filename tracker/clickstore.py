@@ -27,7 +27,8 @@ class UniquenessPolicy(Protocol):
 
 
 class SqlUniqueness:
-    """First human click per link and visitor in 24 hours, looked up in the clicks table."""
+    """A human click is unique unless the same visitor made a unique click on the link in the 24 hours
+    before it: the first click opens a 24-hour window, and the next click after it opens another."""
 
     def decide(self, session: Session, records: list[ClickRecord]) -> dict[int, bool]:
         decided: dict[int, bool] = {}
@@ -49,38 +50,52 @@ class SqlUniqueness:
                 Click.link_id == record.link_id,
                 Click.visitor_hash.in_((record.visitor_hash, record.visitor_hash_prev)),
                 Click.created_at > since, Click.created_at <= record.created_at,
-                Click.traffic == "human", Click.id != record.id,
+                Click.is_unique.is_(True), Click.id != record.id,
             ).limit(1)) is not None
 
 
-class RedisUniqueness:
-    """The same rule with Redis keys that expire 24 hours after the visit, atomic across workers.
+# Unique if neither of the visitor's keys (today's hash, yesterday's) holds another click within the
+# window. The click time is kept in the value, so the rule does not depend on Redis's clock; the TTL
+# only cleans up. A replayed click finds its own id and stays unique.
+_CLAIM_VISIT = """
+local function other_click_within_window(value)
+  if not value then return false end
+  local sep = string.find(value, ':', 1, true)
+  if string.sub(value, 1, sep - 1) == ARGV[1] then return false end
+  local gap = math.abs(tonumber(string.sub(value, sep + 1)) - tonumber(ARGV[2]))
+  return gap < tonumber(ARGV[3])
+end
+if other_click_within_window(redis.call('GET', KEYS[1]))
+   or other_click_within_window(redis.call('GET', KEYS[2])) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3])
+return 1
+"""
 
-    ``SET NX GET`` both claims the visit and says who held it: a replayed click finds its own id and
-    stays unique, so a crash between this and the database commit changes nothing.
-    """
+
+class RedisUniqueness:
+    """The same rule with Redis, atomic across workers: one script call per human click, pipelined."""
 
     def __init__(self, redis, prefix: str):
-        self._redis = redis
         self._prefix = prefix
+        self._redis = redis
+        self._claim = redis.register_script(_CLAIM_VISIT)
 
     def _key(self, link_id: int, visitor_hash: str) -> str:
         return f"{self._prefix}uniq:{link_id}:{visitor_hash}"
 
     def decide(self, session: Session, records: list[ClickRecord]) -> dict[int, bool]:
         humans = sorted((r for r in records if r.traffic == "human"), key=lambda r: r.created_ms)
+        window_ms = int(UNIQUE_WINDOW.total_seconds() * 1000)
         pipe = self._redis.pipeline(transaction=False)
         for record in humans:
-            expires_ms = record.created_ms + int(UNIQUE_WINDOW.total_seconds() * 1000)
-            pipe.get(self._key(record.link_id, record.visitor_hash_prev))
-            pipe.set(self._key(record.link_id, record.visitor_hash), record.id, nx=True, get=True,
-                     pxat=expires_ms)
-        replies = pipe.execute()
+            self._claim(keys=[self._key(record.link_id, record.visitor_hash),
+                              self._key(record.link_id, record.visitor_hash_prev)],
+                        args=[record.id, record.created_ms, window_ms], client=pipe)
+        replies = pipe.execute() if humans else []
         decided = {record.id: False for record in records}
-        for index, record in enumerate(humans):
-            yesterday, today = replies[2 * index], replies[2 * index + 1]
-            own = str(record.id).encode()
-            decided[record.id] = yesterday in (None, own) and today in (None, own)
+        decided.update({record.id: reply == 1 for record, reply in zip(humans, replies)})
         return decided
 
 

@@ -25,7 +25,7 @@ GROUP = "click-writers"
 
 class ClickStreamWorker:
     def __init__(self, redis, stream_key: str, prefix: str, refcode_key: bytes, *,
-                 batch_size: int = 500, block_ms: int = 1000, claim_idle_ms: int = 30_000,
+                 batch_size: int = 500, block_ms: int = 500, claim_idle_ms: int = 30_000,
                  consumer: str | None = None):
         self.redis = redis
         self.stream_key = stream_key
@@ -47,22 +47,23 @@ class ClickStreamWorker:
 
     def run(self, *, burst: bool = False, should_stop=lambda: False) -> int:
         """Drain the stream until stopped; with ``burst``, stop once nothing is left to do."""
-        self.ensure_group()
+        group_ready = False
         while not should_stop():
             try:
+                if not group_ready:
+                    self.ensure_group()
+                    group_ready = True
                 worked = self.reclaim_stale() + self.read_new()
+                if burst and worked == 0 and self.pending_count() == 0:
+                    break
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 log.warning("click stream unreachable (%s); retrying in 1 s", exc)
                 time.sleep(1)
-                continue
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
                 # Redis came back without its data: recreate the group and go on.
-                self.ensure_group()
-                continue
-            if burst and worked == 0 and self.pending_count() == 0:
-                break
+                group_ready = False
         return self.stored
 
     def read_new(self) -> int:

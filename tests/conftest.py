@@ -1,0 +1,133 @@
+"""Test fixtures: every app-level test runs on SQLite and on PostgreSQL; stream tests use real Redis.
+
+Services: TEST_DATABASE_URL (default: the local PostgreSQL database ``test``) and TEST_REDIS_URL
+(default: redis://127.0.0.1:6379/0, keys under a prefix of this run). Without them the tests that need
+them are skipped and say why, except under CI=true, where a missing service fails the run.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+
+import pytest
+
+# Importing ``app`` builds the module-level app; keep its instance folder out of the working tree.
+os.environ.setdefault("HANDOFF_INSTANCE_PATH", tempfile.mkdtemp(prefix="handoff-test-instance-"))
+os.environ.pop("HANDOFF_ENV", None)
+os.environ.pop("REDIS_URL", None)
+os.environ.pop("DATABASE_URL", None)
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from core.db import db  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from tests.services import postgres_url, redis_client  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def require_service(available: bool, reason: str) -> None:
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_base_url():
+    url, problem = postgres_url()
+    require_service(url is not None, f"PostgreSQL unavailable: {problem}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url(pg_base_url):
+    """A private schema for this run, so concurrent runs and the migration tests never collide."""
+    schema = f"handoff_t_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(pg_base_url)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in pg_base_url else "?"
+    yield f"{pg_base_url}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    client, url, problem = redis_client()
+    require_service(client is not None, f"Redis unavailable: {problem}")
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url):
+    import redis as redis_lib
+
+    prefix = f"handoff-test-{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    client = redis_lib.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def make_settings(database_url: str, tmp_path, **overrides) -> Settings:
+    values = dict(database_url=database_url, secret_key=TEST_SECRET,
+                  public_base_url="http://handoff.test", instance_path=tmp_path, link_cache_seconds=0)
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'handoff.db'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+def _build(settings: Settings):
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def _teardown(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request, tmp_path):
+    """The embedded mode (no Redis): clicks go straight to the database."""
+    app = _build(make_settings(_database_url(request, tmp_path), tmp_path))
+    with app.app_context():
+        yield app
+    _teardown(app)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stream_app(request, tmp_path, redis_url, redis_prefix):
+    """Production's click path: clicks go to the Redis stream and a worker stores them."""
+    app = _build(make_settings(_database_url(request, tmp_path), tmp_path, redis_url=redis_url,
+                               redis_prefix=redis_prefix, worker_claim_idle_ms=200))
+    with app.app_context():
+        yield app
+    _teardown(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,64 @@
+"""Test data factories for the program's objects, plus API key headers."""
+from __future__ import annotations
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from core.apikeys import issue_key
+from core.db import db
+from tracker.models import Advertiser, Link, Offer, Partner
+
+
+class Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+class AdvertiserFactory(Base):
+    class Meta:
+        model = Advertiser
+
+    name = factory.Sequence(lambda n: f"Vendor {n}")
+    contact_email = factory.Sequence(lambda n: f"partners{n}@vendor.example")
+
+
+class OfferFactory(Base):
+    class Meta:
+        model = Offer
+
+    advertiser = factory.SubFactory(AdvertiserFactory)
+    slug = factory.Sequence(lambda n: f"offer-{n}")
+    name = factory.Sequence(lambda n: f"Offer {n}")
+    landing_url = "https://shop.example/landing?utm_source=partners#top"
+    allowed_hosts = factory.LazyFunction(lambda: ["docs.example", "*.shop.example"])
+    token_param = "atk"
+    status = "active"
+
+
+class PartnerFactory(Base):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"Partner {n}")
+    contact_email = factory.Sequence(lambda n: f"partner{n}@partner.example")
+    kind = "affiliate"
+    country = "DE"
+    tier = "standard"
+    status = "active"
+
+
+class LinkFactory(Base):
+    class Meta:
+        model = Link
+
+    code = factory.Sequence(lambda n: f"link{n:04d}")
+    partner = factory.SubFactory(PartnerFactory)
+    offer = factory.SubFactory(OfferFactory)
+
+
+def auth(role: str, **scope) -> dict[str, str]:
+    _, plaintext = issue_key(role, **scope)
+    db.session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}
