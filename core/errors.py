@@ -31,6 +31,13 @@ def _wants_json() -> bool:
 
 
 def init_app(app) -> None:
+    @app.before_request
+    def require_json_body():
+        # Without this, a malformed body would reach validation as "no fields" and hide the real problem.
+        if request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH"):
+            if not isinstance(request.get_json(silent=True), dict):
+                raise ApiError(400, "request body must be a JSON object sent as application/json")
+
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
         return error_body(exc.status, exc.message, exc.details)

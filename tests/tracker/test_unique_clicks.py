@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -10,7 +11,11 @@ from sqlalchemy import select
 from core.db import db
 from tests.factories import LinkFactory
 from tests.tracker.helpers import FIREFOX, click, drain
+from tracker import tokens
+from tracker.clicks import ClickRecord
+from tracker.clickstore import RedisUniqueness
 from tracker.models import Click
+from tracker.services import tracker
 
 # Each step: hours after the start, visitor address, user agent, link code, expected unique.
 SCENARIO = [
@@ -44,10 +49,6 @@ def run_scenario(app, after_each) -> list[bool]:
 
 
 def _click_id(response) -> int:
-    from urllib.parse import parse_qs, urlsplit
-
-    from tracker import tokens
-    from tracker.services import tracker
     token = parse_qs(urlsplit(response.headers["Location"]).query)["atk"][0]
     return tokens.verify_token(tracker().token_key, token).click_id
 
@@ -62,14 +63,10 @@ def test_unique_clicks_in_redis(stream_app):
 
 def test_replayed_click_keeps_its_uniqueness_in_redis(stream_app):
     """A batch stored again after a crash must not turn its own first click into a repeat."""
-    from tracker.clickstore import RedisUniqueness
-    from tracker.services import tracker
-
     LinkFactory(code="uq-c")
     click(stream_app.test_client(), "uq-c")
     services = tracker()
     entries = services.redis.xrange(services.settings.click_stream_key)
-    from tracker.clicks import ClickRecord
     record = ClickRecord.from_stream(entries[0][1])
     policy = RedisUniqueness(services.redis, services.settings.redis_prefix)
     assert policy.decide(db.session, [record]) == {record.id: True}
