@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: start test bench-clicks
+.PHONY: start test browser bench-clicks
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +13,24 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-## Set up, migrate, create the demo program, and serve Handoff on SQLite at 127.0.0.1:$(PORT).
+## Set up, migrate, create the demo program, and serve Handoff on SQLite at 127.0.0.1:$(PORT),
+## with the background worker (postbacks) beside it.
 start: $(BIN)/.installed
 	$(BIN)/flask --app app migrate
 	$(BIN)/flask --app app demo
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - app:app
+	$(BIN)/flask --app app worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
+		$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - app:app
 
 ## Set up and run the tests (SQLite, and PostgreSQL and Redis when reachable; all three under CI=true).
-test: $(BIN)/.installed
+test: $(BIN)/.installed browser
 	$(BIN)/python -m pytest
+
+## Debian's Chromium for the landing-helper browser test (installed when missing and we may).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium not installed and no root: the browser test will be skipped"; fi; }
 
 ## The click-path benchmark (production mode under gunicorn; needs PostgreSQL, Redis, and wrk).
 bench-clicks: $(BIN)/.installed

@@ -12,6 +12,7 @@ import tracker
 from core import redis as redis_connection
 from core.db import db
 from core.health import bp as health_bp
+from core.jsonio import DecimalJSONProvider
 from core import openapi
 from core.settings import Settings, load_settings
 
@@ -19,6 +20,7 @@ from core.settings import Settings, load_settings
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.json = DecimalJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,

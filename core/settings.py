@@ -32,6 +32,8 @@ class Settings:
     trusted_proxy_count: int = 0
     worker_batch_size: int = 500
     worker_claim_idle_ms: int = 30_000
+    # Postbacks to loopback, private and link-local addresses are refused unless this is set.
+    allow_private_postback_targets: bool = False
     instance_path: Path = field(default=DEFAULT_INSTANCE_PATH)
 
     @property
@@ -54,6 +56,15 @@ def _env_int(environ, name: str, default: int, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _env_bool(environ, name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 def _env_str(environ, name: str) -> str | None:
@@ -118,5 +129,6 @@ def load_settings(environ=None) -> Settings:
         trusted_proxy_count=_env_int(environ, "TRUSTED_PROXY_COUNT", 0),
         worker_batch_size=_env_int(environ, "WORKER_BATCH_SIZE", 500, minimum=1),
         worker_claim_idle_ms=_env_int(environ, "WORKER_CLAIM_IDLE_MS", 30_000, minimum=100),
+        allow_private_postback_targets=_env_bool(environ, "ALLOW_PRIVATE_POSTBACK_TARGETS"),
         instance_path=instance_path,
     )

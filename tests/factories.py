@@ -62,3 +62,7 @@ def auth(role: str, **scope) -> dict[str, str]:
     _, plaintext = issue_key(role, **scope)
     db.session.commit()
     return {"Authorization": f"Bearer {plaintext}"}
+
+
+def post_conversion(client, headers, **body):
+    return client.post("/api/v1/conversions", json=body, headers=headers)

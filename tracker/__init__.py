@@ -5,9 +5,11 @@ from tracker.services import TrackerServices
 
 
 def init_app(app, settings, redis) -> None:
-    from tracker import api_links, api_program, api_stats, cli, pages, views
+    from tracker import (api_conversions, api_deals, api_links, api_postbacks, api_program, api_stats, cli,
+                         pages, public, views)
 
     app.extensions["handoff.tracker"] = TrackerServices.build(settings, redis)
-    for blueprint in (views.bp, pages.bp, api_program.bp, api_links.bp, api_stats.bp):
+    for blueprint in (views.bp, public.bp, pages.bp, api_program.bp, api_links.bp, api_stats.bp,
+                      api_conversions.bp, api_deals.bp, api_postbacks.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -1,4 +1,4 @@
-"""``GET /api/v1/stats``: clicks, unique clicks and bot clicks per group, for the caller's own data."""
+"""``GET /api/v1/stats``: clicks, conversions and the L1/L2/S1 chain per group, for the caller's own data."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,7 +11,7 @@ from spectree import Response
 from core.auth import principal, require_roles
 from core.db import utcnow
 from core.openapi import api_spec
-from tracker.stats import GROUPINGS, click_stats
+from tracker.stats import GROUPINGS, program_stats
 
 bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")
 MAX_RANGE_DAYS = 366
@@ -41,6 +41,12 @@ class StatsRow(BaseModel):
     clicks: int
     unique_clicks: int
     bot_clicks: int
+    leads: int
+    sales: int
+    revenue: dict[str, str] = Field(description="Sales revenue per currency, as decimal strings.")
+    L1: float | None = Field(description="Leads per unique click.")
+    L2: float | None = Field(description="Sales per lead.")
+    S1: dict[str, str] = Field(description="Revenue per sale, per currency.")
 
 
 class StatsReport(BaseModel):
@@ -57,8 +63,7 @@ class StatsReport(BaseModel):
 @api_spec.validate(query=StatsQuery, resp=Response(HTTP_200=StatsReport, HTTP_401=None, HTTP_403=None,
                                                    HTTP_422=None), tags=["stats"])
 def stats(query: StatsQuery):
-    rows = click_stats(principal(), query.from_, query.to, query.group_by)
-    totals = {name: sum(row[name] for row in rows) for name in ("clicks", "unique_clicks", "bot_clicks")}
+    rows, totals = program_stats(principal(), query.from_, query.to, query.group_by)
     report = StatsReport(from_=query.from_, to=query.to, group_by=query.group_by,
-                         rows=[StatsRow(**row) for row in rows], totals=StatsRow(key=None, **totals))
+                         rows=[StatsRow(**row) for row in rows], totals=StatsRow(**totals))
     return report.model_dump(mode="json", by_alias=True)

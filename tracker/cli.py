@@ -21,26 +21,27 @@ def demo_command(as_json: bool) -> None:
 
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Exit once the stream is drained.")
+@click.option("--burst", is_flag=True, help="Exit once there is nothing left to do.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=None)
 def worker_command(burst: bool, batch_size: int | None) -> None:
-    """Drain the click stream into the database."""
-    from tracker.pipeline import ClickStreamWorker
+    """Store clicks from the stream and deliver partner postbacks."""
+    from tracker.worker import BackgroundWorker
 
     services = tracker()
-    if services.redis is None:
-        raise click.ClickException("REDIS_URL is not set: without Redis, clicks go straight to the database")
     settings = services.settings
-    worker = ClickStreamWorker(
-        services.redis, settings.click_stream_key, settings.redis_prefix, services.refcode_key,
-        batch_size=batch_size or settings.worker_batch_size, claim_idle_ms=settings.worker_claim_idle_ms)
+    stream = None
+    if services.redis is not None:
+        from tracker.pipeline import ClickStreamWorker
+        stream = ClickStreamWorker(
+            services.redis, settings.click_stream_key, settings.redis_prefix, services.refcode_key,
+            batch_size=batch_size or settings.worker_batch_size, claim_idle_ms=settings.worker_claim_idle_ms)
     stopping = []
     # Finish the batch in hand on SIGTERM/SIGINT; unacknowledged entries would be reclaimed anyway.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.append(True))
-    current_app.logger.info("click worker %s reading %s", worker.consumer, settings.click_stream_key)
-    stored = worker.run(burst=burst, should_stop=lambda: bool(stopping))
-    click.echo(f"stored {stored} new clicks")
+    current_app.logger.info("worker started: %s", "click stream and postbacks" if stream else "postbacks")
+    summary = BackgroundWorker(stream).run(burst=burst, should_stop=lambda: bool(stopping))
+    click.echo(f"stored {summary.clicks} new clicks, attempted {summary.postbacks} postbacks")
 
 
 def init_app(app) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import UtcDateTime, db, utcnow
 
 OFFER_STATUSES = ("active", "paused")
+CONFLICT_RULES = ("token_wins", "binding_wins")
 PARTNER_STATUSES = ("active", "pending", "suspended")
 PARTNER_KINDS = ("affiliate", "reseller", "distributor", "agency", "cpa", "cross_marketing")
 # "human" is the only class counted as a click; the others are redirected but never attributed.
@@ -34,8 +35,9 @@ class Offer(db.Model):
     __tablename__ = "offers"
     __table_args__ = (
         CheckConstraint(_in("status", OFFER_STATUSES), name="status"),
-        CheckConstraint("click_window_days > 0 AND lead_window_days > 0 AND hold_days >= 0",
-                        name="windows"),
+        CheckConstraint("click_window_days > 0 AND lead_window_days > 0 AND hold_days >= 0"
+                        " AND deal_registration_days > 0", name="windows"),
+        CheckConstraint(_in("conflict_rule", CONFLICT_RULES), name="conflict_rule"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -50,9 +52,18 @@ class Offer(db.Model):
     lead_window_days: Mapped[int] = mapped_column(Integer, default=365)
     hold_days: Mapped[int] = mapped_column(Integer, default=30)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Event names beyond "lead" and "sale" that this offer accepts (e.g. "demo_booked").
+    custom_events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # When a click carrier and an older customer binding name different partners.
+    conflict_rule: Mapped[str] = mapped_column(String(16), default="token_wins")
+    pixel_requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    deal_registration_days: Mapped[int] = mapped_column(Integer, default=180)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     advertiser: Mapped[Advertiser] = relationship()
+
+    def accepts_event(self, event: str) -> bool:
+        return event in ("lead", "sale") or event in self.custom_events
 
 
 class Partner(db.Model):

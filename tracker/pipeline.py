@@ -37,6 +37,7 @@ class ClickStreamWorker:
         self.claim_idle_ms = claim_idle_ms
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.stored = 0
+        self._group_ready = False
 
     def ensure_group(self) -> None:
         try:
@@ -47,24 +48,33 @@ class ClickStreamWorker:
 
     def run(self, *, burst: bool = False, should_stop=lambda: False) -> int:
         """Drain the stream until stopped; with ``burst``, stop once nothing is left to do."""
-        group_ready = False
         while not should_stop():
-            try:
-                if not group_ready:
-                    self.ensure_group()
-                    group_ready = True
-                worked = self.reclaim_stale() + self.read_new()
-                if burst and worked == 0 and self.pending_count() == 0:
-                    break
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                log.warning("click stream unreachable (%s); retrying in 1 s", exc)
-                time.sleep(1)
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                # Redis came back without its data: recreate the group and go on.
-                group_ready = False
+            if self.step() == 0 and burst and self.drained():
+                break
         return self.stored
+
+    def step(self) -> int:
+        """Reclaim what dead workers left, then read new entries; return how many were handled."""
+        try:
+            if not self._group_ready:
+                self.ensure_group()
+                self._group_ready = True
+            return self.reclaim_stale() + self.read_new()
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("click stream unreachable (%s); retrying in 1 s", exc)
+            time.sleep(1)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # Redis came back without its data: recreate the group and go on.
+            self._group_ready = False
+        return 0
+
+    def drained(self) -> bool:
+        try:
+            return self.pending_count() == 0 and self.redis.xlen(self.stream_key) == 0
+        except (RedisConnectionError, RedisTimeoutError, ResponseError):
+            return False
 
     def read_new(self) -> int:
         reply = self.redis.xreadgroup(GROUP, self.consumer, {self.stream_key: ">"},

@@ -23,7 +23,7 @@ def _http_url(value: str) -> str:
     return value
 
 
-def _host_name(value: str) -> str:
+def host_name(value: str) -> str:
     host = value.strip().lower().rstrip(".")
     try:
         host = host.encode("idna").decode() if not host.startswith("*.") else \
@@ -44,7 +44,7 @@ def _country(value: str) -> str:
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 HttpUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_http_url)]
-HostName = Annotated[str, StringConstraints(max_length=253), AfterValidator(_host_name)]
+HostName = Annotated[str, StringConstraints(max_length=253), AfterValidator(host_name)]
 SubId = Annotated[str, StringConstraints(max_length=255)]
 
 

@@ -1,0 +1,13 @@
+"""JSON numbers with a fraction are read as Decimal, so an amount like 199.90 never passes through a float."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from flask.json.provider import DefaultJSONProvider
+
+
+class DecimalJSONProvider(DefaultJSONProvider):
+    def loads(self, s, **kwargs):
+        kwargs.setdefault("parse_float", Decimal)
+        return json.loads(s, **kwargs)

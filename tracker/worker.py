@@ -1,0 +1,47 @@
+"""The background worker: the click stream when Redis is configured, and partner postbacks always."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from tracker.pipeline import ClickStreamWorker
+from tracker.postback_delivery import deliver_due
+
+log = logging.getLogger(__name__)
+IDLE_SLEEP_SECONDS = 1.0
+
+
+@dataclass
+class WorkSummary:
+    clicks: int = 0
+    postbacks: int = 0
+
+
+class BackgroundWorker:
+    def __init__(self, stream: ClickStreamWorker | None):
+        self.stream = stream
+        self.summary = WorkSummary()
+
+    def step(self) -> int:
+        handled = self.stream.step() if self.stream else 0
+        try:
+            attempted = deliver_due(limit=100)
+        except Exception:
+            # A postback problem must never stop clicks from being stored.
+            log.exception("postback delivery round failed")
+            attempted = 0
+        self.summary.postbacks += attempted
+        return handled + attempted
+
+    def run(self, *, burst: bool = False, should_stop=lambda: False) -> WorkSummary:
+        while not should_stop():
+            worked = self.step()
+            if worked:
+                continue
+            if burst and (self.stream is None or self.stream.drained()):
+                break
+            if self.stream is None:
+                time.sleep(IDLE_SLEEP_SECONDS)  # with a stream, its blocking read already waits
+        self.summary.clicks = self.stream.stored if self.stream else 0
+        return self.summary
