@@ -8,6 +8,7 @@ from sqlalchemy import Integer, case, cast, func, select
 
 from core.db import db, utcnow
 from tracker import refcodes, tokens
+from tracker.conversion_models import Conversion
 from tracker.models import Click, Link, Offer, Partner
 from tracker.services import tracker
 
@@ -23,11 +24,19 @@ def _link_overview(days: int = 30) -> list[dict]:
                func.sum(cast(case((human & Click.is_unique, 1), else_=0), Integer)).label("unique_clicks"),
                func.sum(cast(case((~human, 1), else_=0), Integer)).label("bot_clicks"))
         .where(Click.created_at >= since).group_by(Click.link_id).subquery())
+    conversions = (
+        select(Click.link_id,
+               func.sum(cast(case((Conversion.event == "lead", 1), else_=0), Integer)).label("leads"),
+               func.sum(cast(case((Conversion.event == "sale", 1), else_=0), Integer)).label("sales"))
+        .join(Click, Conversion.click_id == Click.id)
+        .where(Conversion.occurred_at >= since, Conversion.status.in_(("pending", "review", "approved")))
+        .group_by(Click.link_id).subquery())
     rows = db.session.execute(
         select(Link.code, Partner.name, Partner.kind, Offer.slug, counts.c.clicks, counts.c.unique_clicks,
-               counts.c.bot_clicks)
+               counts.c.bot_clicks, conversions.c.leads, conversions.c.sales)
         .join(Partner, Link.partner_id == Partner.id).join(Offer, Link.offer_id == Offer.id)
-        .outerjoin(counts, counts.c.link_id == Link.id).order_by(Link.id).limit(200))
+        .outerjoin(counts, counts.c.link_id == Link.id)
+        .outerjoin(conversions, conversions.c.link_id == Link.id).order_by(Link.id).limit(200))
     return [dict(row._mapping) for row in rows]
 
 
