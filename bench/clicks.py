@@ -64,6 +64,7 @@ DRAIN_TIMEOUT = 180
 # operator sharing a box between web and worker would nice the worker the same way.
 WORKER_NICE = 10
 TARGET_RATIO, TARGET_P99_MS_AT_16 = 0.8, 25.0
+UNDERLOADED_CORES = 0.75  # a run that kept less than this share of the cores busy is run again
 SWEEP = (("sync", 2, 1), ("sync", 3, 1), ("sync", 4, 1), ("gthread", 2, 4), ("gthread", 2, 16),
          ("gthread", 4, 4))
 
@@ -361,28 +362,80 @@ def start_handoff(cfg: dict, env: dict, port: int, logs: Path) -> dict:
     return {"name": "handoff", "port": port, "proc": proc}
 
 
+def underloaded(result: dict) -> bool:
+    """True when the machine was far from busy: with gthread, a worker process that happened to
+    accept most of wrk's keep-alive connections is held to one core by its GIL while the other idles.
+    Real visitors open short connections that spread out, so such a run measures wrk, not the app."""
+    return result["cpu"]["cores"]["machine"] < UNDERLOADED_CORES * os.cpu_count()
+
+
 def load_both(apps: list[dict], duration: int, work: Path, client, db,
               groups: dict) -> tuple[list, list]:
-    """Warm both up, then each connection count: bare first, Handoff next, from a drained stream."""
+    """Warm both up, then each connection count: bare first, Handoff next, from a drained stream.
+
+    Every Handoff run, warm-up and discarded ones included, is kept with its tokens: their clicks
+    are stored all the same and belong in the accounting."""
     runs, token_files = [], []
     for app in apps:
         tokens = work / f"{app['name']}-warmup.tokens"
         warm = run_wrk(app["port"], CONNECTIONS[0], WARMUP_SECONDS, tokens)
-        if app["name"] == "handoff":
-            runs.append({"app": "handoff", "connections": CONNECTIONS[0], "warmup": True, **warm})
-            token_files.append(tokens)
+        runs.append({"app": app["name"], "connections": CONNECTIONS[0], "kind": "warmup", **warm})
+        token_files.append(tokens)
     for connections in CONNECTIONS:
         for app in apps:
-            # Start each measured run on a quiet machine: no backlog left from the previous one.
-            wait_drained(client, db)
-            tokens = work / f"{app['name']}-{connections}.tokens"
-            print(f"  {app['name']:<8} {connections:>3} connections, {duration} s ...", flush=True)
-            result = measure(app, connections, duration, tokens, groups)
-            result["backlog_at_end"] = stream_backlog(client) if app["name"] == "handoff" else 0
-            runs.append({"app": app["name"], "connections": connections, "warmup": False, **result})
-            if app["name"] == "handoff":
+            for attempt in (1, 2):
+                # Start each measured run on a quiet machine: no backlog left from the previous one.
+                wait_drained(client, db)
+                tokens = work / f"{app['name']}-{connections}-{attempt}.tokens"
+                print(f"  {app['name']:<8} {connections:>3} connections, {duration} s ...", flush=True)
+                result = measure(app, connections, duration, tokens, groups)
+                result["backlog_at_end"] = stream_backlog(client) if app["name"] == "handoff" else 0
+                retry = attempt == 1 and underloaded(result)
+                runs.append({"app": app["name"], "connections": connections,
+                             "kind": "discarded" if retry else "measured", **result})
                 token_files.append(tokens)
+                if not retry:
+                    break
+                print(f"    only {result['cpu']['cores']['machine']:.2f} cores busy: run again")
     return runs, token_files
+
+
+def prepare_handoff(client: redis.Redis, port: int, secret: str, instance: str) -> tuple[str, dict]:
+    """A fresh database with the demo program, an empty Redis prefix; return the URL and app env."""
+    db_url = reset_database()
+    clear_prefix(client)
+    env = handoff_env(db_url, port, secret, instance)
+    flask_cli(env, "migrate")
+    demo = json.loads(flask_cli(env, "demo", "--json"))
+    if not any(p["link_code"] == LINK_CODE for p in demo["partners"]):
+        sys.exit(f"the demo program has no link {LINK_CODE!r}")
+    return db_url, env
+
+
+def start_all(cfg: dict, env: dict, port: int, nice: int, cleanup: ExitStack) -> tuple:
+    """The click worker, Handoff and the bare app, each stopped on the way out whatever happens."""
+    logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    worker = start("worker", [sys.executable, "-m", "flask", "--app", "app", "worker"],
+                   cwd=ROOT, env=env, logs=logs, nice=nice)
+    cleanup.callback(stop, worker)
+    handoff = start_handoff(cfg, env, port, logs)
+    cleanup.callback(stop, handoff["proc"])
+    bare = start_bare(cfg, logs)
+    cleanup.callback(stop, bare["proc"])
+    return worker, handoff, bare
+
+
+def settle_accounts(runs: list, token_files: list, client, db, secret: str) -> dict:
+    """After the worker drained the stream: Handoff's redirects against the clicks stored."""
+    handoff_runs = [r for r in runs if r["app"] == "handoff"]
+    served = sum(r["statuses"].get(302, 0) for r in handoff_runs)
+    drain_seconds = wait_drained(client, db)
+    in_flight = sum(r["connections"] for r in handoff_runs)
+    handoff_tokens = [path for path in token_files if path.name.startswith("handoff-")]
+    accounting = account(db, client, handoff_tokens, served, secret, in_flight)
+    accounting["final_drain_seconds"] = round(drain_seconds, 1)
+    return accounting
 
 
 def benchmark(args) -> dict:
@@ -390,37 +443,18 @@ def benchmark(args) -> dict:
     client = redis.Redis.from_url(REDIS_URL)
     secret = secrets.token_urlsafe(48)
     port = free_port()
-    logs = RESULTS / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="handoff-bench-") as work, ExitStack() as cleanup:
         work = Path(work)
-        db_url = reset_database()
-        clear_prefix(client)
         cleanup.callback(clear_prefix, client)
-        env = handoff_env(db_url, port, secret, str(work / "instance"))
-        flask_cli(env, "migrate")
-        demo = json.loads(flask_cli(env, "demo", "--json"))
-        assert any(p["link_code"] == LINK_CODE for p in demo["partners"]), demo
-
+        db_url, env = prepare_handoff(client, port, secret, str(work / "instance"))
         print(f"gunicorn {describe(cfg)}; click worker at nice {args.worker_nice}")
-        worker = start("worker", [sys.executable, "-m", "flask", "--app", "app", "worker"],
-                       cwd=ROOT, env=env, logs=logs, nice=args.worker_nice)
-        cleanup.callback(stop, worker)
-        handoff = start_handoff(cfg, env, port, logs)
-        cleanup.callback(stop, handoff["proc"])
-        bare = start_bare(cfg, logs)
-        cleanup.callback(stop, bare["proc"])
-
+        worker, handoff, bare = start_all(cfg, env, port, args.worker_nice, cleanup)
         # One connection for all the polling: a backend per poll would come and go mid-run and
         # blur PostgreSQL's share in the CPU budget.
         db = cleanup.enter_context(psycopg.connect(db_url, autocommit=True))
         runs, token_files = load_both([bare, handoff], args.duration, work, client, db,
                                       groups={"worker": worker.pid})
-        served = sum(r["statuses"].get(302, 0) for r in runs if r["app"] == "handoff")
-        drain_seconds = wait_drained(client, db)
-        in_flight = sum(r["connections"] for r in runs if r["app"] == "handoff")
-        accounting = account(db, client, token_files, served, secret, in_flight)
-        accounting["final_drain_seconds"] = round(drain_seconds, 1)
+        accounting = settle_accounts(runs, token_files, client, db, secret)
         if worker.poll() is not None:
             accounting["worker_exit_code"] = worker.returncode
     return {"gunicorn": cfg, "gunicorn_args": describe(cfg), "worker_nice": args.worker_nice,
@@ -441,7 +475,7 @@ def sweep(args) -> dict:
                 for connections in CONNECTIONS:
                     result = measure(bare, connections, args.duration, Path(work) / "run.tokens", {})
                     runs.append({"app": f"bare {describe(cfg)}", "connections": connections,
-                                 "warmup": False, **result})
+                                 "kind": "measured", **result})
                     print(f"  {describe(cfg):<50} {connections:>3} conns {result['rps']:>8.0f} req/s "
                           f"p99 {result['latency_us']['p99'] / 1000:.1f} ms "
                           f"web {result['cpu']['ms_per_request']['web']:.3f} ms/req",
@@ -454,7 +488,7 @@ def sweep(args) -> dict:
 # --- report -------------------------------------------------------------------------------------
 
 def print_table(report: dict) -> None:
-    measured = [r for r in report["runs"] if not r["warmup"]]
+    measured = [r for r in report["runs"] if r["kind"] == "measured"]
     bare_rps = {r["connections"]: r["rps"] for r in measured if r["app"] == "bare"}
     print(f"\n{'app':<8} {'conns':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} "
           f"{'non-302':>7} {'backlog':>7}")
@@ -465,6 +499,10 @@ def print_table(report: dict) -> None:
         print(f"{r['app']:<8} {r['connections']:>5} {r['rps']:>8.0f} "
               f"{r['latency_us']['p50'] / 1000:>7.2f} {r['latency_us']['p99'] / 1000:>7.2f} "
               f"{'' if ratio is None else f'{ratio:.2f}':>6} {others:>7} {r.get('backlog_at_end', 0):>7}")
+    for r in report["runs"]:
+        if r["kind"] == "discarded":
+            print(f"(a {r['app']} run at {r['connections']} connections was discarded and run again: "
+                  f"{r['rps']:.0f} req/s with only {r['cpu']['cores']['machine']:.2f} cores busy)")
     print_cpu(measured)
 
 
@@ -490,7 +528,7 @@ def print_accounting(report: dict) -> None:
 
 
 def check_targets(report: dict) -> dict:
-    measured = [r for r in report["runs"] if not r["warmup"] and r["app"] == "handoff"]
+    measured = [r for r in report["runs"] if r["kind"] == "measured" and r["app"] == "handoff"]
     a = report["accounting"]
     targets = {
         f"rps ratio >= {TARGET_RATIO} at {r['connections']}": r["ratio_to_bare"] >= TARGET_RATIO

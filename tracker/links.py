@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from cachetools import TTLCache
@@ -112,13 +113,17 @@ def choose_destination(target: LinkTarget, deep_url: str | None) -> str:
     return deep_url
 
 
+# Landing URLs repeat click after click; parsing each once keeps urlsplit off the click path.
+_split = lru_cache(maxsize=4096)(urlsplit)
+
+
 def with_token(url: str, param: str, token: str) -> str:
     """Add the token, keeping the URL's own query untouched and its fragment last.
 
     An earlier token under the same name (a forwarded landing URL used as a deep link) is replaced,
     so the landing page never sees two.
     """
-    parts = urlsplit(url)
+    parts = _split(url)
     kept = [pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0] != param]
     kept.append(f"{param}={token}")
     return urlunsplit(parts._replace(query="&".join(kept)))
