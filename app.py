@@ -21,8 +21,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
     app.json = DecimalJSONProvider(app)
+    # No Flask SECRET_KEY: Handoff uses no cookie sessions, and without it Flask skips opening one on
+    # every click. The secret is used only through the keys derived from it (core/keys.py).
     app.config.update(
-        SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         JSON_SORT_KEYS=False,

@@ -61,7 +61,8 @@ CONNECTIONS = (16, 64)
 WARMUP_SECONDS = 3
 DRAIN_TIMEOUT = 180
 # The background worker yields the CPU to the click path: the stream absorbs the backlog, and an
-# operator sharing a box between web and worker would nice the worker the same way.
+# operator sharing a box between web and worker would nice the worker the same way. (Under full
+# load a niced worker can fall far behind; the drain at the end shows how far.)
 WORKER_NICE = 10
 TARGET_RATIO, TARGET_P99_MS_AT_16 = 0.8, 25.0
 UNDERLOADED_CORES = 0.75  # a run that kept less than this share of the cores busy is run again
@@ -512,8 +513,10 @@ def print_cpu(measured: list[dict]) -> None:
     print(f"\nCPU ms per request ({' '.join(f'{n:>8}' for n in names)})   cores busy   idle-before")
     for r in measured:
         per = r["cpu"]["ms_per_request"]
-        print(f"{r['app']:<8} {r['connections']:>5}       " + " ".join(f"{per.get(n, 0):>8.3f}" for n in names)
-              + f"   {r['cpu']['cores']['machine']:>10.2f}   {1 - r['machine_busy_before']:>10.0%}")
+        shares = " ".join(f"{per.get(n, 0):>8.3f}" for n in names)
+        print(f"{r['app']:<8} {r['connections']:>5}       {shares}   "
+              f"{r['cpu']['cores']['machine']:>10.2f}   {1 - r['machine_busy_before']:>10.0%}")
+    print("(other: kernel threads and anything else running on the machine meanwhile)")
 
 
 def print_accounting(report: dict) -> None:
@@ -557,11 +560,12 @@ def write_json(report: dict) -> Path:
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
-    # Defaults from --sweep on the 2-core machine: gthread, 2 workers x 4 threads served the bare
-    # redirect fastest (~7,500 req/s against ~6,200 for sync with 3-4 workers, whose closed
-    # connections also cost wrk twice the CPU), with a lower p99 than 16 threads.
-    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="gthread")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
+    # Defaults: what README recommends for production on a small machine. Sync workers keep
+    # Handoff's p99 at 16 connections near 13 ms; gthread (2 x 4) serves the bare redirect ~15% faster
+    # (~7,500 req/s, see --sweep) but threads queue for the GIL around the Redis write, and Handoff's
+    # p99 rises to 20-30 ms at the same throughput ratio.
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers for both apps")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker with gthread")
     parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
                         help="niceness of the click stream worker (0: same priority as the web)")

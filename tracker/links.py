@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
@@ -58,21 +59,26 @@ class LinkDirectory:
     def __init__(self, ttl_seconds: int):
         self._known: TTLCache = TTLCache(maxsize=100_000, ttl=max(ttl_seconds, 0) or 0.001)
         self._unknown: TTLCache = TTLCache(maxsize=100_000, ttl=2)
+        # cachetools caches are not thread-safe, and gunicorn's gthread workers share this one.
+        self._lock = threading.Lock()
 
     def resolve(self, code: str) -> LinkTarget | None:
-        target = self._known.get(code)
-        if target is not None or code in self._unknown:
-            return target
+        with self._lock:
+            target = self._known.get(code)
+            if target is not None or code in self._unknown:
+                return target
         target = self._load(code)
-        if target is None:
-            self._unknown[code] = True
-        else:
-            self._known[code] = target
+        with self._lock:
+            if target is None:
+                self._unknown[code] = True
+            else:
+                self._known[code] = target
         return target
 
     def forget(self) -> None:
-        self._known.clear()
-        self._unknown.clear()
+        with self._lock:
+            self._known.clear()
+            self._unknown.clear()
 
     @staticmethod
     def _load(code: str) -> LinkTarget | None:

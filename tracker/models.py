@@ -114,6 +114,8 @@ class Click(db.Model):
         Index("ix_clicks_partner_created", "partner_id", "created_at"),
         Index("ix_clicks_offer_created", "offer_id", "created_at"),
         Index("ix_clicks_link_visitor", "link_id", "visitor_hash", "created_at"),
+        # The fraud check counts an offer's clicks from one network around a conversion's click.
+        Index("ix_clicks_offer_network", "offer_id", "ip_prefix", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -16,7 +16,9 @@ from tracker.useragents import classify_user_agent
 
 bp = Blueprint("clicks", __name__)
 MAX_SUB_LENGTH = 255
-_PREFETCH_HEADERS = ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz")
+# Read straight from the WSGI environ: the click path skips Werkzeug's header and query parsing
+# where it can, since every microsecond here is paid on every click.
+_PREFETCH_HEADERS = ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
 
 
 class BadClick(ValueError):
@@ -28,29 +30,31 @@ def _refuse(status: int, reason: str) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
-def _traffic_class(user_agent_traffic: str) -> str:
+def _traffic_class(environ: dict, user_agent_traffic: str) -> str:
     """Only a person's GET is a click: HEAD, prefetch and link previews are redirected but not counted."""
-    if request.method == "HEAD":
+    if environ["REQUEST_METHOD"] == "HEAD":
         return "head"
-    headers = request.headers
-    if any("prefetch" in headers.get(name, "").lower() or "preview" in headers.get(name, "").lower()
-           for name in _PREFETCH_HEADERS):
-        return "prefetch"
+    for name in _PREFETCH_HEADERS:
+        value = environ.get(name)
+        if value and ("prefetch" in value.lower() or "preview" in value.lower()):
+            return "prefetch"
     return user_agent_traffic
 
 
-def _sub_ids(defaults: tuple[str | None, ...]) -> list[str | None]:
+def _sub_ids(args, defaults: tuple[str | None, ...]) -> list[str | None]:
+    if args is None:
+        return list(defaults)
     values = []
     for name, default in zip(SUB_IDS, defaults):
-        value = request.args.get(name)
+        value = args.get(name)
         if value is not None and len(value) > MAX_SUB_LENGTH:
             raise BadClick(f"{name} is longer than {MAX_SUB_LENGTH} characters")
         values.append(value if value else default)
     return values
 
 
-def _referrer_host() -> str | None:
-    referrer = request.referrer
+def _referrer_host(environ: dict) -> str | None:
+    referrer = environ.get("HTTP_REFERER")
     if not referrer:
         return None
     try:
@@ -71,28 +75,30 @@ def follow_link(code: str):
             return Response(status=302, headers={"Location": target.fallback_url,
                                                  "Cache-Control": "no-store"})
         return _refuse(410, "this offer is not running")
-    deep_url = request.args.get("to")
+    environ = request.environ
+    args = request.args if environ.get("QUERY_STRING") else None
+    deep_url = args.get("to") if args is not None else None
     try:
         destination = choose_destination(target, deep_url)
-        subs = _sub_ids(target.default_subs)
+        subs = _sub_ids(args, target.default_subs)
     except (DeepLinkRefused, BadClick) as exc:
         return _refuse(400, str(exc))
 
     now_ms = time.time_ns() // 1_000_000
     click_id = new_click_id(now_ms)
     token = tokens.issue_token(services.token_key, click_id, now_ms // 1000)
-    user_agent = request.headers.get("User-Agent", "")
+    user_agent = environ.get("HTTP_USER_AGENT", "")
     agent = classify_user_agent(user_agent)
-    address = request.remote_addr
+    address = environ.get("REMOTE_ADDR")
     visitor_hash, visitor_hash_prev = services.visitors.hashes(
         address, user_agent, datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc))
     services.recorder.record(ClickRecord(
         id=click_id, created_ms=now_ms, link_id=target.link_id, offer_id=target.offer_id,
-        partner_id=target.partner_id, traffic=_traffic_class(agent.traffic), device=agent.device,
+        partner_id=target.partner_id, traffic=_traffic_class(environ, agent.traffic), device=agent.device,
         os=agent.os, browser=agent.browser, visitor_hash=visitor_hash,
         visitor_hash_prev=visitor_hash_prev, ip_prefix=ip_prefix(address),
         sub1=subs[0], sub2=subs[1], sub3=subs[2], sub4=subs[3], sub5=subs[4],
-        deep_link=deep_url or None, referrer_host=_referrer_host(),
+        deep_link=deep_url or None, referrer_host=_referrer_host(environ),
     ))
     return Response(status=302, headers={
         "Location": with_token(destination, target.token_param, token),

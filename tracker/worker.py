@@ -10,6 +10,9 @@ from tracker.postback_delivery import deliver_due
 
 log = logging.getLogger(__name__)
 IDLE_SLEEP_SECONDS = 1.0
+# Postbacks are due at most once a second; polling for them between every click batch would cost the
+# stream a query per batch.
+POSTBACK_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -22,17 +25,25 @@ class BackgroundWorker:
     def __init__(self, stream: ClickStreamWorker | None):
         self.stream = stream
         self.summary = WorkSummary()
+        self._next_postback_poll = 0.0
 
     def step(self) -> int:
         handled = self.stream.step() if self.stream else 0
+        return handled + self._deliver_postbacks()
+
+    def _deliver_postbacks(self) -> int:
+        if time.monotonic() < self._next_postback_poll:
+            return 0
         try:
             attempted = deliver_due(limit=100)
         except Exception:
             # A postback problem must never stop clicks from being stored.
             log.exception("postback delivery round failed")
             attempted = 0
+        if attempted == 0:
+            self._next_postback_poll = time.monotonic() + POSTBACK_POLL_SECONDS
         self.summary.postbacks += attempted
-        return handled + attempted
+        return attempted
 
     def run(self, *, burst: bool = False, should_stop=lambda: False) -> WorkSummary:
         while not should_stop():
