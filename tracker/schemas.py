@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from tracker.models import OFFER_STATUSES, PARTNER_KINDS, PARTNER_STATUSES
+from tracker.models import CONFLICT_RULES, OFFER_STATUSES, PARTNER_KINDS, PARTNER_STATUSES
 
 _HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -46,6 +46,16 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 HttpUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_http_url)]
 HostName = Annotated[str, StringConstraints(max_length=253), AfterValidator(host_name)]
 SubId = Annotated[str, StringConstraints(max_length=255)]
+CustomEvent = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+def _other_events(events: list[str]) -> list[str]:
+    if {"lead", "sale"} & set(events):
+        raise ValueError("lead and sale are always accepted; list only other events")
+    return list(dict.fromkeys(events))
+
+
+CustomEvents = Annotated[list[CustomEvent], Field(max_length=20), AfterValidator(_other_events)]
 
 
 class Strict(BaseModel):
@@ -81,6 +91,10 @@ class OfferIn(Strict):
     lead_window_days: int = Field(365, ge=1, le=3650)
     hold_days: int = Field(30, ge=0, le=365)
     status: Literal[OFFER_STATUSES] = "active"  # type: ignore[valid-type]
+    custom_events: CustomEvents = Field(default_factory=list, description="Event names beyond lead and sale.")
+    conflict_rule: Literal[CONFLICT_RULES] = "token_wins"  # type: ignore[valid-type]
+    pixel_requires_approval: bool = False
+    deal_registration_days: int = Field(180, ge=1, le=3650)
 
 
 class OfferPatch(Strict):
@@ -88,6 +102,10 @@ class OfferPatch(Strict):
     allowed_hosts: list[HostName] | None = Field(None, max_length=50)
     fallback_url: HttpUrl | None = None
     status: Literal[OFFER_STATUSES] | None = None  # type: ignore[valid-type]
+    custom_events: CustomEvents | None = None
+    conflict_rule: Literal[CONFLICT_RULES] | None = None  # type: ignore[valid-type]
+    pixel_requires_approval: bool | None = None
+    deal_registration_days: int | None = Field(None, ge=1, le=3650)
 
 
 class OfferOut(BaseModel):
@@ -104,6 +122,10 @@ class OfferOut(BaseModel):
     lead_window_days: int
     hold_days: int
     status: str
+    custom_events: list[str]
+    conflict_rule: str
+    pixel_requires_approval: bool
+    deal_registration_days: int
     created_at: datetime
 
 

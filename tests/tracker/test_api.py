@@ -96,8 +96,11 @@ def test_admin_builds_a_program_through_the_api(app):
     offer = client.post("/api/v1/offers", headers=headers, json={
         "advertiser_id": advertiser["id"], "name": "Acme ERP", "slug": "acme-erp",
         "landing_url": "https://acme.example/erp", "allowed_hosts": ["Docs.Acme.Example", "*.acme.example"],
-        "token_param": "hid"}).json
+        "token_param": "hid", "custom_events": ["demo_booked"], "conflict_rule": "binding_wins",
+        "pixel_requires_approval": True, "deal_registration_days": 120}).json
     assert offer["allowed_hosts"] == ["docs.acme.example", "*.acme.example"]
+    assert (offer["custom_events"], offer["conflict_rule"], offer["pixel_requires_approval"],
+            offer["deal_registration_days"]) == (["demo_booked"], "binding_wins", True, 120)
     parent = client.post("/api/v1/partners", headers=headers, json={
         "name": "North", "contact_email": "n@north.example", "kind": "distributor", "country": "de"}).json
     child = client.post("/api/v1/partners", headers=headers, json={
@@ -156,6 +159,8 @@ BAD_REQUESTS = [
     ("post", "/api/v1/offers", {"name": "O", "slug": "ok-slug", "landing_url": "https://a.example"},
      "advertiser_id is required"),
     ("patch", "/api/v1/offers/{offer}", {"status": "deleted"}, "status"),
+    ("patch", "/api/v1/offers/{offer}", {"custom_events": ["sale"]}, "always accepted"),
+    ("patch", "/api/v1/offers/{offer}", {"conflict_rule": "coin_flip"}, "conflict_rule"),
     ("patch", "/api/v1/offers/999999", {"status": "paused"}, "offer 999999 not found"),
     ("post", "/api/v1/partners", {"name": "P", "contact_email": "p@p.example", "kind": "friend", "country": "DE"},
      "kind"),
