@@ -9,11 +9,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import core.cli
 import core.errors
 import tracker
+from core import openapi
 from core import redis as redis_connection
 from core.db import db
 from core.health import bp as health_bp
 from core.jsonio import DecimalJSONProvider
-from core import openapi
 from core.settings import Settings, load_settings
 
 

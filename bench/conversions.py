@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import clicks as bench  # noqa: E402  (process helpers shared with the click benchmark)
+
 from core.keys import derive_key  # noqa: E402
 from tracker.tokens import issue_token  # noqa: E402
 
@@ -64,7 +65,7 @@ def seed(db_url: str, clicks: int) -> None:
                    now() AT TIME ZONE 'UTC', 'api', 'approved', {partner_id}, 'token',
                    'company' || g || '.example', '[]', '{{}}'
             FROM generate_series(0, {COMPANIES - 1}) AS g""")
-        conn.execute(f"""
+        conn.execute("""
             INSERT INTO customer_bindings (offer_id, key_type, key_value, partner_id, conversion_id, bound_at)
             SELECT offer_id, 'domain', customer_domain, partner_id, id, occurred_at
             FROM conversions WHERE order_id LIKE 'SEED-%'""")

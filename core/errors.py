@@ -4,7 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+
+from core.db import db
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +18,15 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.details = details
+
+
+def commit_or_conflict(message: str) -> None:
+    """Commit, turning a unique-constraint violation into a 409 that says what clashed."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ApiError(409, message) from None
 
 
 def error_body(status: int, message: str, details=None):

@@ -15,8 +15,18 @@ from typing import Mapping
 
 from core.money import InvalidAmount, minor_digits
 from payouts.tax_fields import Fields, PresetError
-from payouts.tax_regimes import (Band, Charge, CountryRate, IncomeCap, InformationReturn, Limits, OwnTax,
-                                 Regime, Vat, Version)
+from payouts.tax_regimes import (
+    Band,
+    Charge,
+    CountryRate,
+    IncomeCap,
+    InformationReturn,
+    Limits,
+    OwnTax,
+    Regime,
+    Vat,
+    Version,
+)
 
 PRESETS_PATH = Path(__file__).with_name("tax_regimes.json")
 FORMAT = 1

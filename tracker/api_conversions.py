@@ -11,10 +11,15 @@ from core.errors import ApiError
 from core.money import to_major
 from core.openapi import api_spec
 from tracker.conversion_models import Conversion, ConversionEvent
-from tracker.conversion_schemas import (ConversionEventOut, ConversionIn, ConversionList, ConversionOut,
-                                        ConversionQuery, StatusChangeIn)
-from tracker.conversions import (ConversionInput, InvalidConversion, TransitionRefused, change_status,
-                                 record_conversion)
+from tracker.conversion_schemas import (
+    ConversionEventOut,
+    ConversionIn,
+    ConversionList,
+    ConversionOut,
+    ConversionQuery,
+    StatusChangeIn,
+)
+from tracker.conversions import ConversionInput, InvalidConversion, TransitionRefused, change_status, record_conversion
 from tracker.models import Offer
 from tracker.services import tracker
 

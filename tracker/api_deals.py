@@ -4,18 +4,25 @@ from __future__ import annotations
 from flask import Blueprint
 from spectree import Response
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from core.auth import Principal, principal, require_roles
 from core.db import db, utcnow
-from core.errors import ApiError
+from core.errors import ApiError, commit_or_conflict
 from core.openapi import api_spec
 from tracker.api_conversions import actor_name
 from tracker.conversion_models import Coupon, DealRegistration
-from tracker.conversion_schemas import (CouponIn, CouponList, CouponOut, DealRegistrationIn, DealRegistrationList,
-                                        DealRegistrationOut, PageQuery, ReassignIn)
+from tracker.conversion_schemas import (
+    CouponIn,
+    CouponList,
+    CouponOut,
+    DealRegistrationIn,
+    DealRegistrationList,
+    DealRegistrationOut,
+    ReassignIn,
+)
 from tracker.deals import DealRefused, reassign_deal, register_deal, registration_key
 from tracker.models import Offer, Partner
+from tracker.schemas import ListQuery
 from tracker.scopes import owned_partner_id
 
 bp = Blueprint("deals_api", __name__, url_prefix="/api/v1")
@@ -64,8 +71,8 @@ def create_deal_registration(json: DealRegistrationIn):
 
 @bp.get("/deal-registrations")
 @require_roles("admin", "finance", "advertiser", "partner")
-@api_spec.validate(query=PageQuery, resp=Response(HTTP_200=DealRegistrationList, **ERRORS), tags=["deals"])
-def list_deal_registrations(query: PageQuery):
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=DealRegistrationList, **ERRORS), tags=["deals"])
+def list_deal_registrations(query: ListQuery):
     statement = _scoped(DealRegistration, principal()).order_by(DealRegistration.id.desc())
     rows = db.session.scalars(statement.limit(query.limit).offset(query.offset))
     return DealRegistrationList(items=[DealRegistrationOut.model_validate(r) for r in rows])
@@ -94,18 +101,14 @@ def create_coupon(json: CouponIn):
     _existing_partner(json.partner_id)
     coupon = Coupon(code=json.code.upper(), partner_id=json.partner_id, offer_id=offer.id)
     db.session.add(coupon)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Codes are unique whatever their case; the constraint settles two creators racing for one.
-        db.session.rollback()
-        raise ApiError(409, f"coupon code {json.code.upper()!r} is taken") from None
+    # Codes are unique whatever their case; the constraint settles two creators racing for one.
+    commit_or_conflict(f"coupon code {json.code.upper()!r} is taken")
     return CouponOut.model_validate(coupon), 201
 
 
 @bp.get("/coupons")
 @require_roles("admin", "finance", "advertiser", "partner")
-@api_spec.validate(query=PageQuery, resp=Response(HTTP_200=CouponList, **ERRORS), tags=["deals"])
-def list_coupons(query: PageQuery):
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=CouponList, **ERRORS), tags=["deals"])
+def list_coupons(query: ListQuery):
     rows = db.session.scalars(_scoped(Coupon, principal()).order_by(Coupon.id).limit(query.limit).offset(query.offset))
     return CouponList(items=[CouponOut.model_validate(c) for c in rows])

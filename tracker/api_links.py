@@ -3,17 +3,15 @@ from __future__ import annotations
 
 from flask import Blueprint
 from spectree import Response
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.auth import principal, require_roles
 from core.db import db
-from core.errors import ApiError
+from core.errors import ApiError, commit_or_conflict
 from core.openapi import api_spec
 from tracker.links import generate_code
 from tracker.models import Advertiser, Link, Offer, Partner
-from tracker.schemas import (LinkIn, LinkList, LinkOut, ListQuery, OfferIn, OfferList, OfferOut,
-                             OfferPatch)
+from tracker.schemas import LinkIn, LinkList, LinkOut, ListQuery, OfferIn, OfferList, OfferOut, OfferPatch
 from tracker.scopes import links_visible_to, offers_visible_to, owned_advertiser_id, owned_partner_id
 from tracker.services import tracker
 
@@ -30,12 +28,8 @@ def create_offer(json: OfferIn):
         raise ApiError(422, f"advertiser {advertiser_id} does not exist")
     offer = Offer(**{**json.model_dump(), "advertiser_id": advertiser_id})
     db.session.add(offer)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Two requests may race for one slug; the unique constraint decides and the loser hears why.
-        db.session.rollback()
-        raise ApiError(409, f"an offer with slug {json.slug!r} already exists") from None
+    # Two requests may race for one slug; the unique constraint decides and the loser hears why.
+    commit_or_conflict(f"an offer with slug {json.slug!r} already exists")
     return OfferOut.model_validate(offer), 201
 
 

@@ -13,8 +13,15 @@ from core.openapi import api_spec
 from tracker.models import Partner
 from tracker.postback_delivery import send_test
 from tracker.postback_models import PostbackDelivery, PostbackEndpoint, new_secret
-from tracker.postback_schemas import (DeliveryList, DeliveryOut, DeliveryQuery, PartnerQuery, PostbackIn,
-                                      PostbackOut, SendTestIn)
+from tracker.postback_schemas import (
+    DeliveryList,
+    DeliveryOut,
+    DeliveryQuery,
+    PartnerQuery,
+    PostbackIn,
+    PostbackOut,
+    SendTestIn,
+)
 from tracker.postbacks import PostbackRefused, check_target, render_url
 from tracker.services import tracker
 

@@ -10,8 +10,7 @@ from core.db import db
 from core.errors import ApiError
 from core.openapi import api_spec
 from tracker.models import Advertiser, Partner
-from tracker.schemas import (AdvertiserIn, AdvertiserList, AdvertiserOut, ListQuery, PartnerIn,
-                             PartnerList, PartnerOut)
+from tracker.schemas import AdvertiserIn, AdvertiserList, AdvertiserOut, ListQuery, PartnerIn, PartnerList, PartnerOut
 from tracker.scopes import partners_visible_to
 
 bp = Blueprint("program_api", __name__, url_prefix="/api/v1")

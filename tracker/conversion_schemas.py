@@ -131,8 +131,3 @@ class CouponOut(BaseModel):
 
 class CouponList(BaseModel):
     items: list[CouponOut]
-
-
-class PageQuery(Strict):
-    limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)

@@ -13,7 +13,8 @@ import socket
 import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError, TimeoutError as RedisTimeoutError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.db import db
 from tracker.clicks import ClickRecord

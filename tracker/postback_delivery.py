@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from tracker.postback_models import PostbackDelivery, PostbackEndpoint
-from tracker.postbacks import (SAMPLE_VALUES, SIGNATURE_HEADER, PostbackRefused, check_target,
-                               new_delivery, sign)
+from tracker.postbacks import SAMPLE_VALUES, SIGNATURE_HEADER, PostbackRefused, check_target, new_delivery, sign
 from tracker.services import tracker
 
 log = logging.getLogger(__name__)

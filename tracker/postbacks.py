@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from tracker.conversion_models import Conversion
-from tracker.models import Click, SUB_IDS
+from tracker.models import SUB_IDS, Click
 from tracker.postback_models import PostbackDelivery, PostbackEndpoint
 
 MACROS = ("click_id", *SUB_IDS, "event", "order_id", "amount", "currency", "status", "commission")

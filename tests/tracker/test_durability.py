@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.settings import PROJECT_ROOT
-from tests.conftest import TEST_SECRET, make_settings, require_service, _build, _teardown
+from tests.conftest import TEST_SECRET, _build, _teardown, make_settings, require_service
 from tests.factories import LinkFactory
 from tests.tracker.helpers import click, click_count
 from tracker import tokens

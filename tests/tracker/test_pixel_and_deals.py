@@ -9,9 +9,8 @@ import time_machine
 from sqlalchemy import select
 
 from core.db import db
-from tests.factories import OfferFactory, PartnerFactory, auth, post_conversion
+from tests.factories import LinkFactory, OfferFactory, PartnerFactory, auth, post_conversion
 from tests.tracker.helpers import click
-from tests.factories import LinkFactory
 from tracker.conversion_models import Conversion, PixelError
 
 T0 = datetime(2031, 7, 1, 9, 0, tzinfo=timezone.utc)

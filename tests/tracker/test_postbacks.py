@@ -21,8 +21,15 @@ from tracker.conversion_models import Conversion
 from tracker.models import Click
 from tracker.postback_delivery import MAX_ATTEMPTS, backoff, deliver_due
 from tracker.postback_models import PostbackDelivery, PostbackEndpoint
-from tracker.postbacks import (SIGNATURE_HEADER, PostbackRefused, check_target, enqueue_for_conversion,
-                               format_amount, render_url, validate_template)
+from tracker.postbacks import (
+    SIGNATURE_HEADER,
+    PostbackRefused,
+    check_target,
+    enqueue_for_conversion,
+    format_amount,
+    render_url,
+    validate_template,
+)
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 _orders = count(1)
