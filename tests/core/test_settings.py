@@ -46,3 +46,10 @@ def test_embedded_default_generates_a_private_secret_once(tmp_path):
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert first.database_url == f"sqlite:///{tmp_path / 'handoff.db'}"
     assert not first.uses_click_stream and not first.production
+
+
+def test_private_postback_targets_are_refused_unless_allowed():
+    assert not load_settings(PRODUCTION).allow_private_postback_targets
+    assert load_settings({**PRODUCTION, "ALLOW_PRIVATE_POSTBACK_TARGETS": "true"}).allow_private_postback_targets
+    with pytest.raises(ConfigurationError, match="ALLOW_PRIVATE_POSTBACK_TARGETS"):
+        load_settings({**PRODUCTION, "ALLOW_PRIVATE_POSTBACK_TARGETS": "sometimes"})
