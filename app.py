@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import core.cli
 import core.errors
+import payouts
 import tracker
 from core import openapi
 from core import redis as redis_connection
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     core.cli.init_app(app)
     app.register_blueprint(health_bp)
     tracker.init_app(app, settings, redis)
+    payouts.init_app(app)
     openapi.register(app)
     return app
 

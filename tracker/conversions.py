@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import db, utcnow
 from core.money import InvalidAmount, to_minor
+from payouts.ledger import accrue, on_status_change
 from tracker.attribution import Carriers, attribute
 from tracker.conversion_models import Conversion, ConversionEvent, CustomerBinding
 from tracker.customers import CustomerKeys, InvalidCustomer, customer_keys
@@ -106,6 +107,8 @@ def record_conversion(offer: Offer, data: ConversionInput, actor: str, token_key
         if data.event == "lead" and conversion.partner_id is not None:
             _bind_customer(offer, conversion, keys)
         enqueue_for_conversion(conversion, "conversion")
+        # In the same transaction: a conversion and its commissions commit, or roll back, together.
+        accrue(conversion)
         db.session.commit()
     except IntegrityError:
         # Two deliveries of one order raced past the lookup above. The unique constraint on
@@ -154,5 +157,6 @@ def change_status(conversion: Conversion, action: str, actor: str, reason: str) 
                                    to_status=target, actor=actor, reason=reason))
     conversion.status = target
     enqueue_for_conversion(conversion, "status")
+    on_status_change(conversion, target)
     db.session.commit()
     return conversion

@@ -1,10 +1,13 @@
-"""The background worker: the click stream when Redis is configured, and partner postbacks always."""
+"""The background worker: the click stream when Redis is configured, partner postbacks and commission
+approvals always."""
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
 
+from core.db import db
+from payouts.ledger import approve_due
 from tracker.pipeline import ClickStreamWorker
 from tracker.postback_delivery import deliver_due
 
@@ -13,12 +16,16 @@ IDLE_SLEEP_SECONDS = 1.0
 # Postbacks are due at most once a second; polling for them between every click batch would cost the
 # stream a query per batch.
 POSTBACK_POLL_SECONDS = 1.0
+# Hold periods are days long: approving within a minute of one ending is prompt enough, and one scan a
+# minute takes nothing noticeable from the click stream.
+APPROVAL_POLL_SECONDS = 60.0
 
 
 @dataclass
 class WorkSummary:
     clicks: int = 0
     postbacks: int = 0
+    approvals: int = 0
 
 
 class BackgroundWorker:
@@ -26,10 +33,26 @@ class BackgroundWorker:
         self.stream = stream
         self.summary = WorkSummary()
         self._next_postback_poll = 0.0
+        self._next_approval_poll = 0.0
 
     def step(self) -> int:
         handled = self.stream.step() if self.stream else 0
-        return handled + self._deliver_postbacks()
+        return handled + self._deliver_postbacks() + self._approve_commissions()
+
+    def _approve_commissions(self) -> int:
+        if time.monotonic() < self._next_approval_poll:
+            return 0
+        self._next_approval_poll = time.monotonic() + APPROVAL_POLL_SECONDS
+        try:
+            approved = approve_due()
+        except Exception:
+            # Like postbacks: a ledger problem must never stop clicks from being stored. The next
+            # round retries; approving is idempotent.
+            log.exception("commission approval round failed")
+            db.session.rollback()
+            return 0
+        self.summary.approvals += approved
+        return approved
 
     def _deliver_postbacks(self) -> int:
         if time.monotonic() < self._next_postback_poll:

@@ -213,5 +213,8 @@ def test_openapi_describes_every_endpoint(app):
         "/api/v1/conversions/{conversion_id}/approve", "/api/v1/conversions/{conversion_id}/reject",
         "/api/v1/conversions/{conversion_id}/reverse", "/api/v1/deal-registrations",
         "/api/v1/deal-registrations/{registration_id}/reassign", "/api/v1/coupons", "/api/v1/postback",
-        "/api/v1/postback/deliveries", "/api/v1/postback/test"}
+        "/api/v1/postback/deliveries", "/api/v1/postback/test",
+        "/api/v1/partners/{partner_id}/tax-profile", "/api/v1/tax/regimes", "/api/v1/tax/quotes",
+        "/api/v1/offers/{offer_id}/commission-plan", "/api/v1/commissions", "/api/v1/balances",
+        "/api/v1/adjustments"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
