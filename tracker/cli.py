@@ -24,7 +24,7 @@ def demo_command(as_json: bool) -> None:
 @click.option("--burst", is_flag=True, help="Exit once there is nothing left to do.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=None)
 def worker_command(burst: bool, batch_size: int | None) -> None:
-    """Store clicks from the stream and deliver partner postbacks."""
+    """Store clicks from the stream, deliver partner postbacks and approve commissions that are due."""
     from tracker.worker import BackgroundWorker
 
     services = tracker()
@@ -39,9 +39,11 @@ def worker_command(burst: bool, batch_size: int | None) -> None:
     # Finish the batch in hand on SIGTERM/SIGINT; unacknowledged entries would be reclaimed anyway.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.append(True))
-    current_app.logger.info("worker started: %s", "click stream and postbacks" if stream else "postbacks")
+    current_app.logger.info("worker started: %s", "click stream, postbacks, approvals" if stream
+                            else "postbacks, approvals")
     summary = BackgroundWorker(stream).run(burst=burst, should_stop=lambda: bool(stopping))
-    click.echo(f"stored {summary.clicks} new clicks, attempted {summary.postbacks} postbacks")
+    click.echo(f"stored {summary.clicks} new clicks, attempted {summary.postbacks} postbacks, "
+               f"approved {summary.approvals} commissions")
 
 
 def init_app(app) -> None:
