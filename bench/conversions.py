@@ -24,13 +24,17 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import clicks as bench  # noqa: E402  (process helpers shared with the click benchmark)
+import harness as bench  # noqa: E402
 
 from core.keys import derive_key  # noqa: E402
 from tracker.tokens import issue_token  # noqa: E402
 
 DATABASE = "handoff_bench_conversions"
-LUA = bench.BENCH / "conversions.lua"
+BENCH = Path(__file__).resolve().parent
+LUA = BENCH / "conversions.lua"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_PREFIX = "bench:conversions:"
+WORKER_NICE = 10
 COMPANIES = 100_000
 TOKENS = 50_000
 CLICK_ID_BASE = 10**15
@@ -38,7 +42,7 @@ GUNICORN = {"worker_class": "sync", "workers": 4, "threads": 1}
 
 
 def reset_database() -> str:
-    with psycopg.connect(bench.PG_ADMIN, autocommit=True) as conn:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
     return f"postgresql://postgres@{bench.HOST}:5432/{DATABASE}"
@@ -110,7 +114,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="handoff-bench-conversions-"))
     db_url = reset_database()
     port = bench.free_port()
-    env = bench.handoff_env(db_url, port, secret, str(work))
+    env = bench.handoff_env(db_url, port, secret, str(work), REDIS_PREFIX)
     bench.flask_cli(env, "migrate")
     demo = json.loads(bench.flask_cli(env, "demo", "--json"))
     seed(db_url, args.clicks)
@@ -120,7 +124,7 @@ def main() -> None:
         web = bench.start("web", bench.gunicorn_cmd("app:app", port, GUNICORN), cwd=bench.ROOT, env=env, logs=work)
         processes.append(web)
         processes.append(bench.start("worker", [sys.executable, "-m", "flask", "--app", "app", "worker"],
-                                     cwd=bench.ROOT, env=env, logs=work, nice=bench.WORKER_NICE))
+                                     cwd=bench.ROOT, env=env, logs=work, nice=WORKER_NICE))
         bench.wait_ready(web, port, "/healthz", 200)
         load_env = {"BENCH_KEY": demo["keys"]["advertiser"], "BENCH_TOKENS": str(work / "tokens.txt"),
                     "BENCH_COMPANIES": str(COMPANIES)}
@@ -147,8 +151,8 @@ def report(results: dict, args) -> None:
         other = {k: v for k, v in result["statuses"].items() if k != "201"}
         if other:
             print(f"{'':<12} other statuses: {other}")
-    bench.RESULTS.mkdir(exist_ok=True)
-    (bench.RESULTS / "conversions-latest.json").write_text(json.dumps(results, indent=2))
+    (BENCH / "results").mkdir(exist_ok=True)
+    ((BENCH / "results") / "conversions-latest.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
