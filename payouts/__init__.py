@@ -3,8 +3,8 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from payouts import api_ledger, api_tax, cli
+    from payouts import api_batches, api_ledger, api_tax, cli
 
-    for blueprint in (api_ledger.bp, api_tax.bp):
+    for blueprint in (api_ledger.bp, api_tax.bp, api_batches.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

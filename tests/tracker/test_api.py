@@ -216,5 +216,7 @@ def test_openapi_describes_every_endpoint(app):
         "/api/v1/postback/deliveries", "/api/v1/postback/test",
         "/api/v1/partners/{partner_id}/tax-profile", "/api/v1/tax/regimes", "/api/v1/tax/quotes",
         "/api/v1/offers/{offer_id}/commission-plan", "/api/v1/commissions", "/api/v1/balances",
-        "/api/v1/adjustments"}
+        "/api/v1/adjustments", "/api/v1/payout-batches", "/api/v1/payout-batches/{batch_id}",
+        "/api/v1/payout-batches/{batch_id}/approve", "/api/v1/payout-batches/{batch_id}/mark-paid",
+        "/api/v1/payout-batches/{batch_id}/export.csv", "/api/v1/payout-batches/{batch_id}/export.xlsx"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"

@@ -1,0 +1,84 @@
+"""``flask --app app payouts batch|export|mark-paid``: build a payout batch, write its file, record payment."""
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from pathlib import Path
+
+import click
+
+from payouts.cli import payouts_group
+
+
+def _period_end(period: str) -> date:
+    try:
+        year, month = (int(part) for part in period.split("-"))
+        return date(year, month, calendar.monthrange(year, month)[1])
+    except ValueError:
+        raise click.BadParameter(f"{period!r} is not a month like 2031-07", param_hint="--period") from None
+
+
+def _load(batch_id: int):
+    from core.db import db
+    from payouts.batch_models import PayoutBatch
+
+    batch = db.session.get(PayoutBatch, batch_id)
+    if batch is None:
+        raise click.ClickException(f"payout batch {batch_id} not found")
+    return batch
+
+
+@payouts_group.command("batch")
+@click.option("--period", required=True, help="The month to pay up to, YYYY-MM.")
+@click.option("--currency", required=True, help="ISO 4217 code, like RUB.")
+@click.option("--payout-date", type=click.DateTime(["%Y-%m-%d"]), help="Tax rates of this day; default month end.")
+@click.option("--minimum", default="0", show_default=True, help="Minimum payout in major units (1000 = 1,000.00).")
+def batch_command(period: str, currency: str, payout_date, minimum: str) -> None:
+    """Build a draft payout batch of every approved, unpaid amount up to the end of the month."""
+    from core.money import InvalidAmount, to_minor
+    from payouts.batches import BatchError, create_batch, owed_per_partner, totals
+
+    period_end, currency = _period_end(period), currency.upper()
+    try:
+        minimum_minor = to_minor(minimum, currency)
+        count = len(owed_per_partner(currency, period_end))
+        with click.progressbar(length=count, label="pricing partners", show_pos=True) as bar:
+            def progress(partners):
+                for partner in partners:
+                    yield partner
+                    bar.update(1)
+            batch = create_batch(period_end, currency, payout_date.date() if payout_date else period_end,
+                                 minimum_minor, "cli", progress=progress)
+    except (InvalidAmount, BatchError) as error:
+        raise click.ClickException(str(error)) from None
+    held = sum(line.status == "held" for line in batch.lines)
+    click.echo(f"batch {batch.id}: {len(batch.lines)} partners, {held} held; "
+               f"net {totals(batch)['net_minor']} minor units of {currency}")
+
+
+@payouts_group.command("export")
+@click.option("--batch", "batch_id", type=int, required=True)
+@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_command(batch_id: int, file_format: str, out: Path) -> None:
+    """Write a payout batch as CSV or XLSX for finance."""
+    from payouts.batches import mark_exported
+    from payouts.exports import to_csv, to_xlsx
+
+    batch = _load(batch_id)
+    out.write_bytes(to_csv(batch) if file_format == "csv" else to_xlsx(batch))
+    mark_exported(batch)
+    click.echo(f"wrote batch {batch.id} to {out}")
+
+
+@payouts_group.command("mark-paid")
+@click.option("--batch", "batch_id", type=int, required=True)
+def mark_paid_command(batch_id: int) -> None:
+    """Record that the bank paid an approved batch (appends the ledger's 'paid' rows)."""
+    from payouts.batches import BatchError, mark_paid
+
+    try:
+        appended = mark_paid(_load(batch_id), "cli")
+    except BatchError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"batch {batch_id} paid: {appended} ledger rows appended")
