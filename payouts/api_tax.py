@@ -8,11 +8,14 @@ from core.auth import principal, require_roles
 from core.db import db, utcnow
 from core.errors import ApiError, commit_or_conflict
 from core.openapi import api_spec
-from payouts.api_tax_schemas import QuoteIn, QuoteOut, RegimeList, RegimeOut, TaxProfileIn, TaxProfileOut
+from payouts.api_tax_schemas import (QuoteIn, QuoteOut, RegimeEditIn, RegimeList, RegimeOut, TaxProfileIn,
+                                     TaxProfileOut)
 from payouts.profile_models import TaxProfile
 from payouts.profiles import ProfileInvalid, clean_profile, find_profile, payability
 from payouts.quotes import QuoteRefused, QuoteRequest, regime_summary, run_quote
-from payouts.tax import default_regimes
+from payouts.regime_store import drop_edit, save_edit
+from payouts.tax import PresetError, active_regimes
+from tracker.api_conversions import actor_name
 from tracker.models import Partner
 
 bp = Blueprint("payouts_api_tax", __name__, url_prefix="/api/v1")
@@ -72,8 +75,29 @@ def get_tax_profile(partner_id: int):
 @api_spec.validate(resp=Response(HTTP_200=RegimeList, **ERRORS), tags=["tax"])
 def list_regimes():
     """Every regime in the presets with its notes, the profile inputs it reads and its dated versions."""
-    regimes = default_regimes().values()
+    regimes = active_regimes().values()
     return RegimeList(items=[RegimeOut.model_validate(regime_summary(regime)) for regime in regimes])
+
+
+@bp.put("/tax/regimes/<code>")
+@require_roles("admin", "finance")
+@api_spec.validate(json=RegimeEditIn, resp=Response(HTTP_200=RegimeOut, **ERRORS), tags=["tax"])
+def edit_regime(code: str, json: RegimeEditIn):
+    """Replace (or add) one regime's definition, in the presets' own format, for every node at once."""
+    try:
+        regime = save_edit(code, json.model_dump(), actor_name(principal()))
+    except PresetError as error:
+        raise ApiError(422, str(error)) from None
+    return RegimeOut.model_validate(regime_summary(regime))
+
+
+@bp.delete("/tax/regimes/<code>/edit")
+@require_roles("admin", "finance")
+def drop_regime_edit(code: str):
+    """Put the shipped preset back for this regime."""
+    if not drop_edit(code):
+        raise ApiError(404, f"regime {code!r} has no edit to drop")
+    return "", 204
 
 
 @bp.post("/tax/quotes")

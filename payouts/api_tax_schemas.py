@@ -146,3 +146,10 @@ class RegimeOut(BaseModel):
 
 class RegimeList(BaseModel):
     items: list[RegimeOut]
+
+
+class RegimeEditIn(BaseModel):
+    """A regime in the presets file's format (code, title, country, currency, notes, versions...).
+
+    Checked field by field by the presets parser, which names whatever is wrong."""
+    model_config = ConfigDict(extra="allow")

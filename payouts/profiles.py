@@ -17,7 +17,7 @@ from core.db import db
 from payouts import profile_numbers as numbers
 from payouts.profile_models import TaxProfile
 from payouts.regime_inputs import InputsInvalid, check_for_regime, checked_types
-from payouts.tax import default_regimes, quote
+from payouts.tax import active_regimes, quote
 from payouts.tax_regimes import Regime
 
 # The US forms the payer must hold before paying under these regimes (a W-8BEN from a person, a
@@ -52,7 +52,7 @@ def _facts(self_billing_agreement: bool) -> dict:
 
 def clean_profile(data: dict, *, today: date, regimes: Mapping[str, Regime] | None = None) -> dict:
     """The profile as stored, or ProfileInvalid naming every bad field."""
-    regimes = default_regimes() if regimes is None else regimes
+    regimes = active_regimes() if regimes is None else regimes
     cleaned, problems = dict(data), {}
     country = data["country"].strip().upper()
     cleaned["country"] = country
@@ -137,7 +137,7 @@ def payability(profile: TaxProfile | None, on_date: date,
     """Why the partner cannot be paid on this date, or None when nothing stands in the way."""
     if profile is None:
         return "the partner has no tax profile"
-    regimes = default_regimes() if regimes is None else regimes
+    regimes = active_regimes() if regimes is None else regimes
     if profile.regime_code not in regimes:
         return f"the tax profile's regime {profile.regime_code!r} is not in the presets"
     # A zero payout runs every profile-dependent rule of the version in force on the date, and tells

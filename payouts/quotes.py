@@ -16,7 +16,7 @@ from typing import Mapping
 from core.db import db
 from payouts.profiles import engine_inputs, find_profile, payability
 from payouts.regime_inputs import InputsInvalid, checked_types, inputs_read
-from payouts.tax import TaxQuote, default_regimes, quote
+from payouts.tax import TaxQuote, active_regimes, quote
 from payouts.tax_regimes import Regime, Version
 from tracker.models import Partner
 
@@ -45,7 +45,7 @@ class QuoteRequest:
 
 def run_quote(request: QuoteRequest, regimes: Mapping[str, Regime] | None = None) -> dict:
     """The quote as JSON-ready values: amounts as decimal strings, plus what was asked."""
-    regimes = default_regimes() if regimes is None else regimes
+    regimes = active_regimes() if regimes is None else regimes
     profile = _profile(request.partner_id)
     code = request.regime or (profile.regime_code if profile else None)
     if code is None:

@@ -17,12 +17,12 @@ from decimal import Decimal
 from typing import Mapping
 
 from core.money import minor_digits
-from payouts.tax_presets import PresetError, default_regimes, load_regimes
+from payouts.tax_presets import PresetError, active_regimes, load_regimes
 from payouts.tax_profile import Blocked, Plan, plan, year_total_rules
 from payouts.tax_regimes import Regime, Version, version_in_force
 from payouts.tax_rules import ZERO, charge_on, describe, gross_for_net, money, percent, round_half_up
 
-__all__ = ["TaxQuote", "quote", "PresetError", "load_regimes", "default_regimes", "version_in_force"]
+__all__ = ["TaxQuote", "quote", "PresetError", "load_regimes", "active_regimes", "version_in_force"]
 
 BASES = ("gross", "net")
 
@@ -64,7 +64,7 @@ def quote(regime_code: str, amount: Decimal, *, basis: str, payout_date: date,
         raise ValueError(f"basis must be one of {BASES}, not {basis!r}")
     if isinstance(payout_date, datetime) or not isinstance(payout_date, date):
         raise TypeError(f"payout_date must be a date, not {payout_date!r}")
-    regimes = default_regimes() if regimes is None else regimes
+    regimes = active_regimes() if regimes is None else regimes
     regime = regimes.get(regime_code)
     if regime is None:
         return _blocked(regime_code, "", None, f"unknown tax regime {regime_code!r}")

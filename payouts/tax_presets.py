@@ -31,7 +31,8 @@ from payouts.tax_regimes import (
 PRESETS_PATH = Path(__file__).with_name("tax_regimes.json")
 FORMAT = 1
 
-__all__ = ["PresetError", "load_regimes", "default_regimes", "parse_regimes"]
+__all__ = ["PresetError", "load_regimes", "active_regimes", "preset_regimes", "parse_regimes",
+           "use_regime_source"]
 
 
 def load_regimes(path: str | Path = PRESETS_PATH) -> Mapping[str, Regime]:
@@ -46,9 +47,23 @@ def load_regimes(path: str | Path = PRESETS_PATH) -> Mapping[str, Regime]:
 
 
 @lru_cache(maxsize=1)
-def default_regimes() -> Mapping[str, Regime]:
+def preset_regimes() -> Mapping[str, Regime]:
     """The shipped presets, read once per process."""
     return load_regimes()
+
+
+_source = None
+
+
+def use_regime_source(source) -> None:
+    """Let the app put operator edits (kept in the database) over the presets; see payouts.regime_store."""
+    global _source
+    _source = source
+
+
+def active_regimes() -> Mapping[str, Regime]:
+    """The regimes in force: the presets, with the operator's edits once the app has installed them."""
+    return _source() if _source is not None else preset_regimes()
 
 
 def parse_regimes(data, source: str = "presets") -> Mapping[str, Regime]:

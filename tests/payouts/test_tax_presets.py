@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from payouts.tax import PresetError, default_regimes, quote, version_in_force
+from payouts.tax import PresetError, active_regimes, quote, version_in_force
 from payouts.tax_presets import PRESETS_PATH, parse_regimes
 
 CODES = {"ru_individual", "ru_self_employed", "ru_sole_proprietor_usn", "ru_company_osno", "ru_nonresident",
@@ -22,7 +22,7 @@ def shipped():
 
 
 def test_shipped_presets_hold_every_regime_with_notes_and_dated_versions():
-    regimes = default_regimes()
+    regimes = active_regimes()
     assert set(regimes) == CODES
     for regime in regimes.values():
         assert regime.title and regime.notes and regime.versions
@@ -36,12 +36,12 @@ def test_shipped_presets_write_money_and_rates_as_strings():
 
 
 def test_unconfirmed_facts_are_marked_in_the_notes():
-    notes = " ".join(default_regimes()["ru_individual"].notes)
+    notes = " ".join(active_regimes()["ru_individual"].notes)
     assert "unconfirmed" in notes and "2,759,000" in notes
 
 
 def test_version_in_force_by_date():
-    osno = default_regimes()["ru_company_osno"]
+    osno = active_regimes()["ru_company_osno"]
     assert version_in_force(osno, date(2025, 12, 31)).vat.rate == D("0.20")
     assert version_in_force(osno, date(2026, 1, 1)).vat.rate == D("0.22")
     assert version_in_force(osno, date(2024, 12, 31)) is None
