@@ -20,7 +20,10 @@ from payouts.batches import (
     mark_paid,
     totals,
 )
+from payouts.export_journal import to_journal_csv
+from payouts.export_sepa import SepaRefused, build_sepa, excluded_summary
 from payouts.exports import to_csv, to_xlsx
+from payouts.statements import StatementRefused, build_statement, render_statement
 from tracker.api_conversions import actor_name
 
 bp = Blueprint("payouts_api_batches", __name__, url_prefix="/api/v1")
@@ -124,3 +127,59 @@ def get_export_csv(batch_id: int):
 def get_export_xlsx(batch_id: int):
     """The batch as an XLSX sheet with a totals row."""
     return _export(batch_id, to_xlsx, XLSX, "xlsx")
+
+
+@bp.get("/payout-batches/<int:batch_id>/export.sepa.xml")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_export_sepa(batch_id: int):
+    """The approved EUR batch as a SEPA credit transfer (pain.001.001.03); lines left out are named, with
+    reasons, in the X-Sepa-Excluded header."""
+    try:
+        result = build_sepa(_batch(batch_id))
+    except SepaRefused as error:
+        raise ApiError(409, str(error)) from None
+    response = _export(batch_id, lambda batch: result.xml, "application/xml", "sepa.xml")
+    if result.excluded:
+        response.headers["X-Sepa-Excluded"] = excluded_summary(result).encode("ascii", "replace").decode()
+    return response
+
+
+@bp.get("/payout-batches/<int:batch_id>/export.journal.csv")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_export_journal(batch_id: int):
+    """Balanced double-entry journal rows per payable line, as CSV (accounts in payouts/export_journal.py)."""
+    batch = _batch(batch_id)
+    return FlaskResponse(to_journal_csv(batch), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="payout-batch-{batch.id}-journal.csv"'})
+
+
+def _document(batch_id: int, partner_id: int, self_billed: bool) -> FlaskResponse:
+    who = principal()
+    # A partner reads its own documents only; another's is answered as missing, revealing nothing.
+    if who.role == "partner" and who.partner_id != partner_id:
+        raise ApiError(404, f"partner {partner_id} has no line in payout batch {batch_id}")
+    try:
+        statement = build_statement(_batch(batch_id), partner_id, self_billed=self_billed)
+    except LookupError as error:
+        raise ApiError(404, str(error)) from None
+    except StatementRefused as error:
+        raise ApiError(409, str(error)) from None
+    return FlaskResponse(render_statement(statement), mimetype="text/html")
+
+
+@bp.get("/payout-batches/<int:batch_id>/statements/<int:partner_id>.html")
+@require_roles("admin", "finance", "partner")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_statement(batch_id: int, partner_id: int):
+    """A partner's printable statement for the batch: each commission, clawback and adjustment, then totals."""
+    return _document(batch_id, partner_id, self_billed=False)
+
+
+@bp.get("/payout-batches/<int:batch_id>/invoices/<int:partner_id>.html")
+@require_roles("admin", "finance", "partner")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_invoice(batch_id: int, partner_id: int):
+    """The statement as a self-billed invoice; refused unless the partner's profile has a self-billing agreement."""
+    return _document(batch_id, partner_id, self_billed=True)

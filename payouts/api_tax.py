@@ -8,8 +8,7 @@ from core.auth import principal, require_roles
 from core.db import db, utcnow
 from core.errors import ApiError, commit_or_conflict
 from core.openapi import api_spec
-from payouts.api_tax_schemas import (QuoteIn, QuoteOut, RegimeEditIn, RegimeList, RegimeOut, TaxProfileIn,
-                                     TaxProfileOut)
+from payouts.api_tax_schemas import QuoteIn, QuoteOut, RegimeEditIn, RegimeList, RegimeOut, TaxProfileIn, TaxProfileOut
 from payouts.profile_models import TaxProfile
 from payouts.profiles import ProfileInvalid, clean_profile, find_profile, payability
 from payouts.quotes import QuoteRefused, QuoteRequest, regime_summary, run_quote

@@ -58,16 +58,29 @@ def batch_command(period: str, currency: str, payout_date, minimum: str) -> None
 
 @payouts_group.command("export")
 @click.option("--batch", "batch_id", type=int, required=True)
-@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx", "sepa", "journal"]), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(batch_id: int, file_format: str, out: Path) -> None:
-    """Write a payout batch as CSV or XLSX for finance."""
+    """Write a payout batch as CSV, XLSX, a SEPA pain.001 file for the bank, or an accounting journal CSV."""
     from payouts.batches import mark_exported
+    from payouts.export_journal import to_journal_csv
+    from payouts.export_sepa import SepaRefused, build_sepa
     from payouts.exports import to_csv, to_xlsx
 
     batch = _load(batch_id)
-    out.write_bytes(to_csv(batch) if file_format == "csv" else to_xlsx(batch))
-    mark_exported(batch)
+    if file_format == "sepa":
+        try:
+            result = build_sepa(batch)
+        except SepaRefused as error:
+            raise click.ClickException(str(error)) from None
+        body = result.xml
+        for partner_id, reason in result.excluded.items():
+            click.echo(f"left out partner {partner_id}: {reason}")
+    else:
+        body = {"csv": to_csv, "xlsx": to_xlsx, "journal": to_journal_csv}[file_format](batch)
+    out.write_bytes(body)
+    if file_format != "journal":  # the journal goes to accounting, not to the bank: the batch's state stays
+        mark_exported(batch)
     click.echo(f"wrote batch {batch.id} to {out}")
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UtcDateTime, db, utcnow
-from payouts.tax_presets import PRESETS_PATH, FORMAT, parse_regimes, preset_regimes
+from payouts.tax_presets import FORMAT, PRESETS_PATH, parse_regimes, preset_regimes
 from payouts.tax_regimes import Regime
 
 _cache: dict[tuple, Mapping[str, Regime]] = {}

@@ -218,5 +218,8 @@ def test_openapi_describes_every_endpoint(app):
         "/api/v1/offers/{offer_id}/commission-plan", "/api/v1/commissions", "/api/v1/balances",
         "/api/v1/adjustments", "/api/v1/payout-batches", "/api/v1/payout-batches/{batch_id}",
         "/api/v1/payout-batches/{batch_id}/approve", "/api/v1/payout-batches/{batch_id}/mark-paid",
-        "/api/v1/payout-batches/{batch_id}/export.csv", "/api/v1/payout-batches/{batch_id}/export.xlsx"}
+        "/api/v1/payout-batches/{batch_id}/export.csv", "/api/v1/payout-batches/{batch_id}/export.xlsx",
+        "/api/v1/payout-batches/{batch_id}/export.sepa.xml", "/api/v1/payout-batches/{batch_id}/export.journal.csv",
+        "/api/v1/payout-batches/{batch_id}/statements/{partner_id}.html",
+        "/api/v1/payout-batches/{batch_id}/invoices/{partner_id}.html", "/api/v1/tax/regimes/{code}"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
