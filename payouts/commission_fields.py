@@ -5,52 +5,26 @@ the mistake without reading code, e.g. ``commission plan: events.sale.by_tier.go
 """
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 
 from core.money import InvalidAmount, minor_digits, to_minor
+from payouts.json_fields import JsonFields, shown
 
 
 class PlanError(ValueError):
     """The commission plan is malformed; the message names the field."""
 
 
-class Fields:
+class Fields(JsonFields):
     """One JSON object of a plan: typed getters, and ``finish()`` refuses keys nobody read."""
 
+    error = PlanError
+
     def __init__(self, data, path: str = ""):
-        self.path = path
-        if not isinstance(data, dict):
-            raise PlanError(f"{self._at(None)}expected an object, got {_shown(data)}")
-        self.data, self.used = data, set()
-
-    def _at(self, key: str | None) -> str:
-        name = ".".join(part for part in (self.path, key) if part)
-        return f"commission plan: {name}: " if name else "commission plan: "
-
-    def fail(self, key: str | None, problem: str):
-        raise PlanError(f"{self._at(key)}{problem}")
+        super().__init__(data, "commission plan", path)
 
     def has(self, key: str) -> bool:
         return self.data.get(key) is not None
-
-    def _raw(self, key: str, kind: type, required: bool, kind_name: str):
-        self.used.add(key)
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.fail(key, "is required")
-            return None
-        # bool is an int in Python; a flag where a count belongs is still a mistake.
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            self.fail(key, f"must be {kind_name}, got {_shown(value)}")
-        return value
-
-    def text(self, key: str, required: bool = True) -> str | None:
-        value = self._raw(key, str, required, "a string")
-        if value is not None and not value.strip():
-            self.fail(key, "must not be blank")
-        return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
         value = self.text(key, required=default is None)
@@ -107,26 +81,11 @@ class Fields:
                 self.fail(key, "names must not be blank")
         return {name: Fields(entry, self._name(f"{key}.{name}")) for name, entry in value.items()}
 
-    def items(self, key: str, required: bool = True) -> list | None:
-        return self._raw(key, list, required, "a list")
-
-    def nested(self, data, name: str) -> Fields:
-        return Fields(data, self._name(name))
-
     def texts(self, key: str) -> tuple[str, ...] | None:
         values = self._raw(key, list, False, "a list of strings")
         if values is not None and not all(isinstance(value, str) and value.strip() for value in values):
-            self.fail(key, f"must list non-blank strings, got {_shown(values)}")
+            self.fail(key, f"must list non-blank strings, got {shown(values)}")
         return None if values is None else tuple(values)
-
-    def _name(self, key: str) -> str:
-        return ".".join(part for part in (self.path, key) if part)
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            self.fail(None, f"unknown field(s) {', '.join(map(repr, unknown))} (misspelt?)")
-
 
 def _decimal(fields: Fields, key: str, value: str) -> Decimal:
     try:
@@ -136,9 +95,3 @@ def _decimal(fields: Fields, key: str, value: str) -> Decimal:
     if not number.is_finite() or number < 0:
         fields.fail(key, f"{value!r} must be a finite number, not negative")
     return number
-
-
-def _shown(value) -> str:
-    if isinstance(value, Decimal):  # a JSON number, if the caller parsed floats as Decimal
-        return str(value)
-    return json.dumps(value, default=str)

@@ -4,48 +4,20 @@ Operators edit the presets by hand; the message must let them find the mistake w
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
+
+from payouts.json_fields import JsonFields, shown
 
 
 class PresetError(ValueError):
     """The presets are malformed; the message names the file, the regime and the field."""
 
 
-class Fields:
+class Fields(JsonFields):
     """One JSON object of the presets: typed getters, and ``finish()`` refuses keys nobody read."""
 
-    def __init__(self, data, where: str, path: str = ""):
-        self.where, self.path = where, path
-        if not isinstance(data, dict):
-            raise PresetError(f"{self._at(None)}expected an object, got {_shown(data)}")
-        self.data, self.used = data, set()
-
-    def _at(self, key: str | None) -> str:
-        name = ".".join(part for part in (self.path, key) if part)
-        return f"{self.where}: {name}: " if name else f"{self.where}: "
-
-    def fail(self, key: str | None, problem: str):
-        raise PresetError(f"{self._at(key)}{problem}")
-
-    def _raw(self, key: str, kind: type, required: bool, kind_name: str):
-        self.used.add(key)
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.fail(key, "is required")
-            return None
-        # bool is an int in Python; a flag where a number belongs is still a mistake.
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            self.fail(key, f"must be {kind_name}, got {_shown(value)}")
-        return value
-
-    def text(self, key: str, required: bool = True) -> str | None:
-        value = self._raw(key, str, required, "a string")
-        if value is not None and not value.strip():
-            self.fail(key, "must not be blank")
-        return value
+    error = PresetError
 
     def integer(self, key: str, required: bool = False) -> int | None:
         return self._raw(key, int, required, "a whole number")
@@ -72,7 +44,7 @@ class Fields:
     def decimals(self, key: str, fraction: bool = False) -> tuple[Decimal, ...]:
         values = self._raw(key, list, False, "a list of decimal strings") or []
         if not all(isinstance(value, str) for value in values):
-            self.fail(key, f'must list decimal strings like "0.05", got {_shown(values)}')
+            self.fail(key, f'must list decimal strings like "0.05", got {shown(values)}')
         return tuple(self._number(key, value, fraction) for value in values)
 
     def quantum(self, key: str) -> Decimal:
@@ -94,14 +66,8 @@ class Fields:
     def texts(self, key: str) -> tuple[str, ...]:
         values = self._raw(key, list, False, "a list of strings") or []
         if not all(isinstance(value, str) and value.strip() for value in values):
-            self.fail(key, f"must list non-blank strings, got {_shown(values)}")
+            self.fail(key, f"must list non-blank strings, got {shown(values)}")
         return tuple(values)
-
-    def items(self, key: str, required: bool = True) -> list | None:
-        return self._raw(key, list, required, "a list")
-
-    def nested(self, data, name: str) -> Fields:
-        return Fields(data, self.where, ".".join(part for part in (self.path, name) if part))
 
     def child(self, key: str) -> Fields | None:
         value = self._raw(key, dict, False, "an object")
@@ -111,14 +77,3 @@ class Fields:
         """This object as entries keyed by name (a country code, say), each an object itself."""
         self.used.update(self.data)
         return {name: self.nested(value, name) for name, value in self.data.items()}
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            self.fail(None, f"unknown field(s) {', '.join(map(repr, unknown))} (misspelt?)")
-
-
-def _shown(value) -> str:
-    if isinstance(value, Decimal):  # a JSON number, parsed as Decimal by the loader
-        return str(value)
-    return json.dumps(value, default=str)
