@@ -20,6 +20,7 @@ from core.db import db
 from payouts import profile_numbers as numbers
 from payouts.batch_models import PayoutBatch, PayoutLine
 from payouts.profile_models import TaxProfile
+from payouts.profiles import bank_transfer_problem
 
 SCHEMA = "pain.001.001.03"
 DEBTOR_SETTINGS = ("SEPA_DEBTOR_NAME", "SEPA_DEBTOR_IBAN", "SEPA_DEBTOR_BIC")
@@ -57,15 +58,8 @@ def exclusion_reason(line: PayoutLine, profile: TaxProfile | None) -> str | None
         return f"held: {line.held_reason}"
     if line.net_minor <= 0:
         return "nothing to transfer (net is not positive)"
-    if profile is None or not profile.iban:
-        return "no IBAN on file"
-    try:
-        numbers.iban(profile.iban)
-    except numbers.NumberInvalid as error:
-        return f"the IBAN on file is invalid: {error}"
-    if not profile.account_holder:
-        return "no account holder on file: a SEPA transfer names the beneficiary"
-    return None
+    # The same rule payability applies when the batch is built: the profile may have changed since.
+    return bank_transfer_problem(profile, "EUR")
 
 
 def _profiles(batch: PayoutBatch) -> dict[int, TaxProfile]:

@@ -146,7 +146,7 @@ def payability(profile: TaxProfile | None, on_date: date,
                   profile=engine_inputs(profile), regimes=regimes)
     if probe.blocked:
         return probe.blocked_reason
-    return _form_problem(profile, on_date) or _bank_problem(profile, probe.currency)
+    return _form_problem(profile, on_date) or bank_transfer_problem(profile, probe.currency)
 
 
 def required_form(profile: TaxProfile) -> str | None:
@@ -173,10 +173,11 @@ def _form_problem(profile: TaxProfile, on_date: date) -> str | None:
     return f"the {name} on file expired on {latest}; collect a new one"
 
 
-def _bank_problem(profile: TaxProfile, currency: str) -> str | None:
+def bank_transfer_problem(profile: TaxProfile | None, currency: str) -> str | None:
+    """Why a payout in this currency cannot go by bank transfer to this profile, or None."""
     if currency != "EUR":
         return None  # only EUR payouts go by IBAN transfer; other rails are checked by their exports
-    if not profile.iban:
+    if profile is None or not profile.iban:
         return "no IBAN on file for a EUR bank transfer"
     try:
         numbers.iban(profile.iban)

@@ -95,7 +95,7 @@ def test_a_line_without_an_iban_is_left_out_with_the_reason(program, debtor):
     db.session.scalar(select(TaxProfile).where(TaxProfile.partner_id == second.id)).iban = None
     db.session.commit()
     result = build_sepa(batch)
-    assert result.excluded == {second.id: "no IBAN on file",
+    assert result.excluded == {second.id: "no IBAN on file for a EUR bank transfer",
                                no_iban.id: "held: no IBAN on file for a EUR bank transfer"}
     assert result.included == [first.id]
     assert result.control_sum_minor == by_partner(batch)[first.id].net_minor == 146914
