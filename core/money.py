@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 from iso4217 import Currency
+from pydantic import BeforeValidator
 
 
 class InvalidAmount(ValueError):
@@ -43,3 +45,14 @@ def to_minor(amount, currency: str) -> int:
 def to_major(amount_minor: int, currency: str) -> Decimal:
     digits = minor_digits(currency)
     return Decimal(amount_minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
+
+
+def _refuse_float(value):
+    # The app reads JSON fractions as Decimal (core/jsonio.py); a float here means exactness was lost.
+    if isinstance(value, float):
+        raise ValueError('amounts must be exact: send a decimal string or number, e.g. "199.90"')
+    return value
+
+
+# A request field holding money in the major unit: Decimal, never a float.
+ExactAmount = Annotated[Decimal, BeforeValidator(_refuse_float)]

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints
 
+from core.money import ExactAmount
 from payouts.ledger_queries import COMMISSION_STATUSES
 from tracker.schemas import Strict
 
@@ -76,16 +76,10 @@ class BalanceList(BaseModel):
 
 class AdjustmentIn(Strict):
     partner_id: int
-    amount: Decimal = Field(description='Decimal string in the major unit; negative to charge, e.g. "-120.50".')
+    amount: ExactAmount = Field(description='Decimal string in the major unit; negative to charge, e.g. "-120.50".')
     currency: Currency
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _no_floats(cls, value):
-        if isinstance(value, float):
-            raise ValueError("amounts must be exact: send a decimal string, e.g. \"-120.50\"")
-        return value
 
 
 class AdjustmentOut(BaseModel):

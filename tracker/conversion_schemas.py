@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from core.money import ExactAmount
 from tracker.schemas import Strict
 
 OrderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
@@ -25,7 +25,7 @@ class ConversionIn(Strict):
         description="The offer's slug or id.")
     event: EventName = Field(description="lead, sale, or a custom event the offer defines.")
     order_id: OrderId
-    amount: Decimal | None = Field(None, description="Decimal string or integer, in the currency's major unit.")
+    amount: ExactAmount | None = Field(None, description="Decimal string or integer, in the currency's major unit.")
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
     occurred_at: AwareDatetime | None = Field(None, description="Default: when the request arrives.")
     token: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -33,13 +33,6 @@ class ConversionIn(Strict):
     coupon: Annotated[str, StringConstraints(max_length=64)] | None = None
     customer: CustomerIn | None = None
 
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _no_floats(cls, value):
-        # The app reads JSON fractions as Decimal; a float here would mean exactness was already lost.
-        if isinstance(value, float):
-            raise ValueError("amounts must be exact: send a decimal string or number, e.g. \"199.90\"")
-        return value
 
 
 class ConversionEventOut(BaseModel):
