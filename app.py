@@ -1,4 +1,5 @@
 """Handoff: the app factory, and ``app`` for gunicorn and ``flask --app app``."""
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.trusted_proxy_count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count,
-                                x_proto=settings.trusted_proxy_count)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count, x_proto=settings.trusted_proxy_count)
 
     redis = redis_connection.connect(settings)
     app.extensions["handoff.settings"] = settings

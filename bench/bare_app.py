@@ -6,6 +6,7 @@ agent classification, no hashing, no Redis. Handoff's throughput is compared wit
 
     gunicorn --chdir bench bare_app:app
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response

@@ -1,4 +1,4 @@
-"""Measure tracker.useragents against public user-agent corpora.
+"""Measure tracker.clicks.useragents against public user-agent corpora.
 
 Run by hand from the repository root:  python bench/bot_corpus.py
 
@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import crawleruseragents  # noqa: E402
-import fake_useragent  # noqa: E402
+import crawleruseragents
+import fake_useragent
 
-from tracker import useragents  # noqa: E402
-from tracker.useragents import classify_user_agent  # noqa: E402
+from tracker.clicks import useragents
+from tracker.clicks.useragents import classify_user_agent
 
 SHOW = 20
 
@@ -79,7 +79,7 @@ def cost(uas: list[str]) -> None:
 
 def main() -> None:
     bots, browsers = bot_corpus(), browser_corpus()
-    report("tracker.useragents (Spider + crawler-user-agents + tools + previews)", is_bot_full, bots, browsers)
+    report("tracker.clicks.useragents (Spider + crawler-user-agents + tools + previews)", is_bot_full, bots, browsers)
     report('ua-parser device family "Spider" alone', is_bot_spider, bots, browsers)
     cost(bots + browsers)
 

@@ -15,6 +15,7 @@ Prints a table and writes the figures to ``bench/results/clicks-latest.json``. N
 with apt-get when missing), PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on
 127.0.0.1:6379. Only loopback addresses are used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,15 +60,16 @@ from harness import (  # noqa: E402
 )
 
 from core.keys import derive_key  # noqa: E402
-from tracker.tokens import InvalidToken, verify_token  # noqa: E402
+from tracker.clicks.tokens import InvalidToken, verify_token  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_BENCH_DB = "handoff_bench"
 # Everything this run keeps in Redis lives under this prefix, deleted before and after.
 REDIS_PREFIX = "bench:clicks:"
 LINK_CODE = "demo-dist"
-CHROME_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-             "Chrome/131.0.0.0 Safari/537.36")
+CHROME_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
 CONNECTIONS = (16, 64)
 WARMUP_SECONDS = 3
 DRAIN_TIMEOUT = 180
@@ -77,8 +79,7 @@ DRAIN_TIMEOUT = 180
 WORKER_NICE = 10
 TARGET_RATIO, TARGET_P99_MS_AT_16 = 0.8, 25.0
 UNDERLOADED_CORES = 0.75  # a run that kept less than this share of the cores busy is run again
-SWEEP = (("sync", 2, 1), ("sync", 3, 1), ("sync", 4, 1), ("gthread", 2, 4), ("gthread", 2, 16),
-         ("gthread", 4, 4))
+SWEEP = (("sync", 2, 1), ("sync", 3, 1), ("sync", 4, 1), ("gthread", 2, 4), ("gthread", 2, 16), ("gthread", 4, 4))
 
 
 # --- tools and services -------------------------------------------------------------------------
@@ -108,13 +109,27 @@ def clear_prefix(client: redis.Redis) -> None:
 
 # --- load ---------------------------------------------------------------------------------------
 
+
 def run_wrk(port: int, connections: int, duration: int, tokens_file: Path) -> dict:
     url = f"http://{HOST}:{port}/c/{LINK_CODE}"
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s",
-           "-s", str(LUA), "-H", f"User-Agent: {CHROME_UA}", url]
-    done = subprocess.run(cmd, env={**os.environ, "BENCH_TOKENS": str(tokens_file)},
-                          capture_output=True, text=True, timeout=duration + 60)
-    line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH_RESULT ")), None)
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA),
+        "-H",
+        f"User-Agent: {CHROME_UA}",
+        url,
+    ]
+    done = subprocess.run(
+        cmd, env={**os.environ, "BENCH_TOKENS": str(tokens_file)}, capture_output=True, text=True, timeout=duration + 60
+    )
+    line = next((out for out in done.stdout.splitlines() if out.startswith("BENCH_RESULT ")), None)
     if done.returncode != 0 or line is None:
         sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     result = json.loads(line.removeprefix("BENCH_RESULT "))
@@ -131,13 +146,13 @@ def measure(app: dict, connections: int, duration: int, tokens_file: Path, group
     before = cpu_snapshot(groups)
     result = run_wrk(app["port"], connections, duration, tokens_file)
     # CPU per request is each party's cost, whatever share of the cores it managed to get.
-    result["cpu"] = cpu_budget(before, cpu_snapshot(groups), result["requests"],
-                               result["duration_us"] / 1e6)
+    result["cpu"] = cpu_budget(before, cpu_snapshot(groups), result["requests"], result["duration_us"] / 1e6)
     result["machine_busy_before"] = round(idle_check, 3)
     return result
 
 
 # --- the click stream and the database ----------------------------------------------------------
+
 
 def stream_backlog(client: redis.Redis) -> int:
     """Entries still in the stream: the worker deletes each one only after its database commit."""
@@ -162,8 +177,9 @@ def wait_drained(client: redis.Redis, db, timeout: float = DRAIN_TIMEOUT) -> flo
     return time.monotonic() - started
 
 
-def account(db, client: redis.Redis, token_files: list[Path], served_302: int, secret: str,
-            in_flight_bound: int) -> dict:
+def account(
+    db, client: redis.Redis, token_files: list[Path], served_302: int, secret: str, in_flight_bound: int
+) -> dict:
     """Served redirects against stored clicks: the totals, and click by click through the tokens."""
     key = derive_key(secret, "click-token")
     served_ids, invalid = [], 0
@@ -177,7 +193,9 @@ def account(db, client: redis.Redis, token_files: list[Path], served_302: int, s
     stored, distinct = stored_counts(db)
     served_set = set(served_ids)
     return {
-        "served_302": served_302, "stored": stored, "duplicates": stored - distinct,
+        "served_302": served_302,
+        "stored": stored,
+        "duplicates": stored - distinct,
         "missing": served_302 - stored,
         "served_ids_not_stored": len(served_set - stored_ids),
         # Requests wrk had sent when its time ran out: the app redirected and stored them, but wrk
@@ -192,15 +210,18 @@ def account(db, client: redis.Redis, token_files: list[Path], served_302: int, s
 
 # --- the runs -----------------------------------------------------------------------------------
 
+
 def gunicorn_settings(args) -> dict:
-    return {"worker_class": args.worker_class, "workers": args.workers,
-            "threads": args.threads if args.worker_class == "gthread" else 1}
+    return {
+        "worker_class": args.worker_class,
+        "workers": args.workers,
+        "threads": args.threads if args.worker_class == "gthread" else 1,
+    }
 
 
 def start_bare(cfg: dict, logs: Path, name: str = "bare") -> dict:
     port = free_port()
-    proc = start(name, gunicorn_cmd("bare_app:app", port, cfg), cwd=BENCH, env=dict(os.environ),
-                 logs=logs)
+    proc = start(name, gunicorn_cmd("bare_app:app", port, cfg), cwd=BENCH, env=dict(os.environ), logs=logs)
     wait_ready(proc, port, "/c/probe", 302)
     return {"name": "bare", "port": port, "proc": proc}
 
@@ -218,8 +239,7 @@ def underloaded(result: dict) -> bool:
     return result["cpu"]["cores"]["machine"] < UNDERLOADED_CORES * os.cpu_count()
 
 
-def load_both(apps: list[dict], duration: int, work: Path, client, db,
-              groups: dict) -> tuple[list, list]:
+def load_both(apps: list[dict], duration: int, work: Path, client, db, groups: dict) -> tuple[list, list]:
     """Warm both up, then each connection count: bare first, Handoff next, from a drained stream.
 
     Every Handoff run, warm-up and discarded ones included, is kept with its tokens: their clicks
@@ -240,8 +260,14 @@ def load_both(apps: list[dict], duration: int, work: Path, client, db,
                 result = measure(app, connections, duration, tokens, groups)
                 result["backlog_at_end"] = stream_backlog(client) if app["name"] == "handoff" else 0
                 retry = attempt == 1 and underloaded(result)
-                runs.append({"app": app["name"], "connections": connections,
-                             "kind": "discarded" if retry else "measured", **result})
+                runs.append(
+                    {
+                        "app": app["name"],
+                        "connections": connections,
+                        "kind": "discarded" if retry else "measured",
+                        **result,
+                    }
+                )
                 token_files.append(tokens)
                 if not retry:
                     break
@@ -265,8 +291,9 @@ def start_all(cfg: dict, env: dict, port: int, nice: int, cleanup: ExitStack) ->
     """The click worker, Handoff and the bare app, each stopped on the way out whatever happens."""
     logs = RESULTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    worker = start("worker", [sys.executable, "-m", "flask", "--app", "app", "worker"],
-                   cwd=ROOT, env=env, logs=logs, nice=nice)
+    worker = start(
+        "worker", [sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env, logs=logs, nice=nice
+    )
     cleanup.callback(stop, worker)
     handoff = start_handoff(cfg, env, port, logs)
     cleanup.callback(stop, handoff["proc"])
@@ -301,13 +328,18 @@ def benchmark(args) -> dict:
         # One connection for all the polling: a backend per poll would come and go mid-run and
         # blur PostgreSQL's share in the CPU budget.
         db = cleanup.enter_context(psycopg.connect(db_url, autocommit=True))
-        runs, token_files = load_both([bare, handoff], args.duration, work, client, db,
-                                      groups={"worker": worker.pid})
+        runs, token_files = load_both([bare, handoff], args.duration, work, client, db, groups={"worker": worker.pid})
         accounting = settle_accounts(runs, token_files, client, db, secret)
         if worker.poll() is not None:
             accounting["worker_exit_code"] = worker.returncode
-    return {"gunicorn": cfg, "gunicorn_args": describe(cfg), "worker_nice": args.worker_nice,
-            "duration_s": args.duration, "runs": runs, "accounting": accounting}
+    return {
+        "gunicorn": cfg,
+        "gunicorn_args": describe(cfg),
+        "worker_nice": args.worker_nice,
+        "duration_s": args.duration,
+        "runs": runs,
+        "accounting": accounting,
+    }
 
 
 def sweep(args) -> dict:
@@ -323,12 +355,15 @@ def sweep(args) -> dict:
                 run_wrk(bare["port"], CONNECTIONS[0], WARMUP_SECONDS, Path(work) / "warm.tokens")
                 for connections in CONNECTIONS:
                     result = measure(bare, connections, args.duration, Path(work) / "run.tokens", {})
-                    runs.append({"app": f"bare {describe(cfg)}", "connections": connections,
-                                 "kind": "measured", **result})
-                    print(f"  {describe(cfg):<50} {connections:>3} conns {result['rps']:>8.0f} req/s "
-                          f"p99 {result['latency_us']['p99'] / 1000:.1f} ms "
-                          f"web {result['cpu']['ms_per_request']['web']:.3f} ms/req",
-                          flush=True)
+                    runs.append(
+                        {"app": f"bare {describe(cfg)}", "connections": connections, "kind": "measured", **result}
+                    )
+                    print(
+                        f"  {describe(cfg):<50} {connections:>3} conns {result['rps']:>8.0f} req/s "
+                        f"p99 {result['latency_us']['p99'] / 1000:.1f} ms "
+                        f"web {result['cpu']['ms_per_request']['web']:.3f} ms/req",
+                        flush=True,
+                    )
             finally:
                 stop(bare["proc"])
     return {"sweep": True, "duration_s": args.duration, "runs": runs}
@@ -336,22 +371,28 @@ def sweep(args) -> dict:
 
 # --- report -------------------------------------------------------------------------------------
 
+
 def print_table(report: dict) -> None:
     measured = [r for r in report["runs"] if r["kind"] == "measured"]
     bare_rps = {r["connections"]: r["rps"] for r in measured if r["app"] == "bare"}
-    print(f"\n{'app':<8} {'conns':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} "
-          f"{'non-302':>7} {'backlog':>7}")
+    print(
+        f"\n{'app':<8} {'conns':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} {'non-302':>7} {'backlog':>7}"
+    )
     for r in measured:
         ratio = r["rps"] / bare_rps[r["connections"]] if r["app"] == "handoff" else None
         r["ratio_to_bare"] = ratio
         others = r["requests"] - r["statuses"].get(302, 0)
-        print(f"{r['app']:<8} {r['connections']:>5} {r['rps']:>8.0f} "
-              f"{r['latency_us']['p50'] / 1000:>7.2f} {r['latency_us']['p99'] / 1000:>7.2f} "
-              f"{'' if ratio is None else f'{ratio:.2f}':>6} {others:>7} {r.get('backlog_at_end', 0):>7}")
+        print(
+            f"{r['app']:<8} {r['connections']:>5} {r['rps']:>8.0f} "
+            f"{r['latency_us']['p50'] / 1000:>7.2f} {r['latency_us']['p99'] / 1000:>7.2f} "
+            f"{'' if ratio is None else f'{ratio:.2f}':>6} {others:>7} {r.get('backlog_at_end', 0):>7}"
+        )
     for r in report["runs"]:
         if r["kind"] == "discarded":
-            print(f"(a {r['app']} run at {r['connections']} connections was discarded and run again: "
-                  f"{r['rps']:.0f} req/s with only {r['cpu']['cores']['machine']:.2f} cores busy)")
+            print(
+                f"(a {r['app']} run at {r['connections']} connections was discarded and run again: "
+                f"{r['rps']:.0f} req/s with only {r['cpu']['cores']['machine']:.2f} cores busy)"
+            )
     print_cpu(measured)
 
 
@@ -362,44 +403,52 @@ def print_cpu(measured: list[dict]) -> None:
     for r in measured:
         per = r["cpu"]["ms_per_request"]
         shares = " ".join(f"{per.get(n, 0):>8.3f}" for n in names)
-        print(f"{r['app']:<8} {r['connections']:>5}       {shares}   "
-              f"{r['cpu']['cores']['machine']:>10.2f}   {1 - r['machine_busy_before']:>10.0%}")
+        print(
+            f"{r['app']:<8} {r['connections']:>5}       {shares}   "
+            f"{r['cpu']['cores']['machine']:>10.2f}   {1 - r['machine_busy_before']:>10.0%}"
+        )
     print("(other: kernel threads and anything else running on the machine meanwhile)")
 
 
 def print_accounting(report: dict) -> None:
     a = report["accounting"]
-    print(f"\nclicks: {a['served_302']} redirects served (warm-up included), {a['stored']} stored, "
-          f"missing {a['missing']} (served - stored), duplicates {a['duplicates']}")
-    print(f"  by click id: {a['served_ids_not_stored']} served but not stored, "
-          f"{a['stored_not_counted_by_wrk']} stored but in flight when wrk stopped "
-          f"(at most {a['in_flight_bound']}), "
-          f"{a['same_id_served_twice']} ids served twice, {a['dead_letter_entries']} dead letters; "
-          f"final drain {a['final_drain_seconds']} s")
+    print(
+        f"\nclicks: {a['served_302']} redirects served (warm-up included), {a['stored']} stored, "
+        f"missing {a['missing']} (served - stored), duplicates {a['duplicates']}"
+    )
+    print(
+        f"  by click id: {a['served_ids_not_stored']} served but not stored, "
+        f"{a['stored_not_counted_by_wrk']} stored but in flight when wrk stopped "
+        f"(at most {a['in_flight_bound']}), "
+        f"{a['same_id_served_twice']} ids served twice, {a['dead_letter_entries']} dead letters; "
+        f"final drain {a['final_drain_seconds']} s"
+    )
 
 
 def check_targets(report: dict) -> dict:
     measured = [r for r in report["runs"] if r["kind"] == "measured" and r["app"] == "handoff"]
     a = report["accounting"]
     targets = {
-        f"rps ratio >= {TARGET_RATIO} at {r['connections']}": r["ratio_to_bare"] >= TARGET_RATIO
-        for r in measured}
+        f"rps ratio >= {TARGET_RATIO} at {r['connections']}": r["ratio_to_bare"] >= TARGET_RATIO for r in measured
+    }
     p99_16 = next(r["latency_us"]["p99"] / 1000 for r in measured if r["connections"] == 16)
     targets[f"p99 <= {TARGET_P99_MS_AT_16:g} ms at 16"] = p99_16 <= TARGET_P99_MS_AT_16
     targets["no click missing"] = a["served_ids_not_stored"] == 0 and a["missing"] <= 0
     # Stored clicks nobody was redirected for can only be wrk's unread last answers.
     targets["no click from nowhere"] = a["stored_not_counted_by_wrk"] <= a["in_flight_bound"]
     targets["no click duplicated"] = a["duplicates"] == 0 and a["same_id_served_twice"] == 0
-    print("\ntargets: " + ", ".join(f"{name}: {'ok' if ok else 'MISSED'}"
-                                    for name, ok in targets.items()))
+    print("\ntargets: " + ", ".join(f"{name}: {'ok' if ok else 'MISSED'}" for name, ok in targets.items()))
     return targets
 
 
 def write_json(report: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / ("clicks-sweep.json" if report.get("sweep") else "clicks-latest.json")
-    report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                         "wrk": "-t2, --latency, Chrome User-Agent"}
+    report["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "wrk": "-t2, --latency, Chrome User-Agent",
+    }
     report["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     return path
@@ -415,10 +464,15 @@ def parse_args():
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers for both apps")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker with gthread")
-    parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
-                        help="niceness of the click stream worker (0: same priority as the web)")
-    parser.add_argument("--sweep", action="store_true",
-                        help="only load the bare app under each candidate gunicorn setting")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=WORKER_NICE,
+        help="niceness of the click stream worker (0: same priority as the web)",
+    )
+    parser.add_argument(
+        "--sweep", action="store_true", help="only load the bare app under each candidate gunicorn setting"
+    )
     return parser.parse_args()
 
 

@@ -7,6 +7,7 @@ bench/clicks.py), and loads ``POST /api/v1/conversions`` with wrk at 16 connecti
 by click token, once by a colleague's email at a bound company. It prints conversions per second,
 p50 and p99, and checks that every 201 is one stored conversion.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,10 +25,10 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness as bench  # noqa: E402
+import harness as bench
 
-from core.keys import derive_key  # noqa: E402
-from tracker.tokens import issue_token  # noqa: E402
+from core.keys import derive_key
+from tracker.clicks.tokens import issue_token
 
 DATABASE = "handoff_bench_conversions"
 BENCH = Path(__file__).resolve().parent
@@ -53,7 +54,8 @@ def seed(db_url: str, clicks: int) -> None:
     started = time.monotonic()
     with psycopg.connect(db_url, autocommit=True) as conn:
         link_id, offer_id, partner_id = conn.execute(
-            "SELECT id, offer_id, partner_id FROM links WHERE code = 'demo-resell'").fetchone()
+            "SELECT id, offer_id, partner_id FROM links WHERE code = 'demo-resell'"
+        ).fetchone()
         conn.execute(f"""
             INSERT INTO clicks (id, created_at, link_id, offer_id, partner_id, ref_code, traffic, device, os,
                                 browser, ip_prefix, visitor_hash, is_unique)
@@ -85,11 +87,22 @@ def write_tokens(secret: str, clicks: int, path: Path) -> None:
 
 
 def run_wrk(port: int, mode: str, duration: int, env: dict) -> dict:
-    cmd = ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", "--timeout", "10s", "-s", str(LUA),
-           f"http://{bench.HOST}:{port}/api/v1/conversions"]
-    done = subprocess.run(cmd, env={**os.environ, **env, "BENCH_MODE": mode}, capture_output=True, text=True,
-                          timeout=duration + 60)
-    line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH_RESULT ")), None)
+    cmd = [
+        "wrk",
+        "-t2",
+        "-c16",
+        f"-d{duration}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        f"http://{bench.HOST}:{port}/api/v1/conversions",
+    ]
+    done = subprocess.run(
+        cmd, env={**os.environ, **env, "BENCH_MODE": mode}, capture_output=True, text=True, timeout=duration + 60
+    )
+    line = next((out for out in done.stdout.splitlines() if out.startswith("BENCH_RESULT ")), None)
     if done.returncode != 0 or line is None:
         sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     result = json.loads(line.removeprefix("BENCH_RESULT "))
@@ -99,8 +112,10 @@ def run_wrk(port: int, mode: str, duration: int, env: dict) -> dict:
 
 def stored_by_carrier(db_url: str, run: str) -> dict:
     with psycopg.connect(db_url) as conn:
-        rows = conn.execute("SELECT coalesce(carrier, 'none'), count(*) FROM conversions "
-                            "WHERE order_id LIKE %s GROUP BY 1", (f"{run}-%",)).fetchall()
+        rows = conn.execute(
+            "SELECT coalesce(carrier, 'none'), count(*) FROM conversions WHERE order_id LIKE %s GROUP BY 1",
+            (f"{run}-%",),
+        ).fetchall()
     return dict(rows)
 
 
@@ -123,11 +138,22 @@ def main() -> None:
     try:
         web = bench.start("web", bench.gunicorn_cmd("app:app", port, GUNICORN), cwd=bench.ROOT, env=env, logs=work)
         processes.append(web)
-        processes.append(bench.start("worker", [sys.executable, "-m", "flask", "--app", "app", "worker"],
-                                     cwd=bench.ROOT, env=env, logs=work, nice=WORKER_NICE))
+        processes.append(
+            bench.start(
+                "worker",
+                [sys.executable, "-m", "flask", "--app", "app", "worker"],
+                cwd=bench.ROOT,
+                env=env,
+                logs=work,
+                nice=WORKER_NICE,
+            )
+        )
         bench.wait_ready(web, port, "/healthz", 200)
-        load_env = {"BENCH_KEY": demo["keys"]["advertiser"], "BENCH_TOKENS": str(work / "tokens.txt"),
-                    "BENCH_COMPANIES": str(COMPANIES)}
+        load_env = {
+            "BENCH_KEY": demo["keys"]["advertiser"],
+            "BENCH_TOKENS": str(work / "tokens.txt"),
+            "BENCH_COMPANIES": str(COMPANIES),
+        }
         run_wrk(port, "token", 3, {**load_env, "BENCH_RUN": "warmup"})
         results = {}
         for mode in ("token", "customer"):
@@ -141,13 +167,17 @@ def main() -> None:
 
 
 def report(results: dict, args) -> None:
-    print(f"\n{args.clicks:,} clicks, {COMPANIES:,} bound companies; gunicorn {bench.describe(GUNICORN)}; "
-          f"wrk -t2 -c16 -d{args.duration}s")
+    print(
+        f"\n{args.clicks:,} clicks, {COMPANIES:,} bound companies; gunicorn {bench.describe(GUNICORN)}; "
+        f"wrk -t2 -c16 -d{args.duration}s"
+    )
     print(f"{'attribution':<12} {'conv/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'201s':>8}  stored by carrier")
     for mode, result in results.items():
         created = result["statuses"].get("201", 0)
-        print(f"{mode:<12} {result['rps']:>8.0f} {result['latency_us']['p50'] / 1000:>8.1f} "
-              f"{result['latency_us']['p99'] / 1000:>8.1f} {created:>8}  {result['stored']}")
+        print(
+            f"{mode:<12} {result['rps']:>8.0f} {result['latency_us']['p50'] / 1000:>8.1f} "
+            f"{result['latency_us']['p99'] / 1000:>8.1f} {created:>8}  {result['stored']}"
+        )
         other = {k: v for k, v in result["statuses"].items() if k != "201"}
         if other:
             print(f"{'':<12} other statuses: {other}")

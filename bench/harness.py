@@ -2,6 +2,7 @@
 
 Only loopback addresses are used; every process started here is ended by ``stop``.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -38,15 +39,27 @@ def free_port() -> int:
 
 
 def handoff_env(db_url: str, port: int, secret: str, instance: str, redis_prefix: str) -> dict:
-    return {**os.environ, "HANDOFF_ENV": "production", "HANDOFF_INSTANCE_PATH": instance,
-            "DATABASE_URL": db_url.replace("postgresql://", "postgresql+psycopg://", 1),
-            "REDIS_URL": REDIS_URL, "REDIS_PREFIX": redis_prefix, "SECRET_KEY": secret,
-            "PUBLIC_BASE_URL": f"http://{HOST}:{port}"}
+    return {
+        **os.environ,
+        "HANDOFF_ENV": "production",
+        "HANDOFF_INSTANCE_PATH": instance,
+        "DATABASE_URL": db_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        "REDIS_URL": REDIS_URL,
+        "REDIS_PREFIX": redis_prefix,
+        "SECRET_KEY": secret,
+        "PUBLIC_BASE_URL": f"http://{HOST}:{port}",
+    }
 
 
 def flask_cli(env: dict, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if done.returncode != 0:
         tail = "\n".join(done.stderr.splitlines()[-15:])
         sys.exit(f"flask {' '.join(args)} failed:\n{tail}")
@@ -58,9 +71,8 @@ def start(name: str, cmd: list[str], *, cwd: Path, env: dict, logs: Path, nice: 
     # by this one process group id, and nothing else.
     if nice:
         cmd = ["nice", "-n", str(nice), *cmd]
-    log = open(logs / f"{name}.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    log = open(logs / f"{name}.log", "wb")  # noqa: SIM115 (the child keeps it; closed here after the fork)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     proc.bench_name = name
     if nice:
@@ -99,9 +111,24 @@ def _signal_group(proc, signum) -> None:
 
 
 def gunicorn_cmd(target: str, port: int, cfg: dict) -> list[str]:
-    cmd = [sys.executable, "-m", "gunicorn", target, "--bind", f"{HOST}:{port}",
-           "--worker-class", cfg["worker_class"], "--workers", str(cfg["workers"]),
-           "--backlog", "2048", "--graceful-timeout", "5", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        target,
+        "--bind",
+        f"{HOST}:{port}",
+        "--worker-class",
+        cfg["worker_class"],
+        "--workers",
+        str(cfg["workers"]),
+        "--backlog",
+        "2048",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
+    ]
     if cfg["worker_class"] == "gthread":
         cmd += ["--threads", str(cfg["threads"])]
     return cmd
@@ -153,8 +180,8 @@ def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
             text = stat.read_text()
         except OSError:
             continue  # the process ended meanwhile
-        comm = text[text.index("(") + 1:text.rindex(")")]
-        fields = text[text.rindex(")") + 2:].split()  # state, ppid, pgrp, ... utime is 11, stime 12
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()  # state, ppid, pgrp, ... utime is 11, stime 12
         name = names.get(int(fields[2])) or SERVICES.get(comm)
         if name:
             used[name] += (int(fields[11]) + int(fields[12])) / TICKS
@@ -167,8 +194,10 @@ def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
 def cpu_budget(before: dict, after: dict, requests: int, seconds: float) -> dict:
     spent = {name: after[name] - before[name] for name in before}
     spent["other"] = max(spent["machine"] - sum(v for k, v in spent.items() if k != "machine"), 0.0)
-    return {"cores": {k: round(v / seconds, 3) for k, v in spent.items()},
-            "ms_per_request": {k: round(1000 * v / max(requests, 1), 4) for k, v in spent.items()}}
+    return {
+        "cores": {k: round(v / seconds, 3) for k, v in spent.items()},
+        "ms_per_request": {k: round(1000 * v / max(requests, 1), 4) for k, v in spent.items()},
+    }
 
 
 def wait_quiet(max_wait: float = 30, threshold: float = 0.15) -> float:

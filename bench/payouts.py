@@ -10,6 +10,7 @@ cent, and reports the process's peak resident memory.
 
 Targets (the issue): batch at most 60 s, each export at most 30 s, memory under 500 MB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,10 +44,12 @@ REDIS_PREFIX = "bench:payouts:"
 PERIOD_END = date(2026, 7, 31)
 PAYOUT_DATE = date(2026, 8, 5)  # within every regime's validity (NPD runs through 2028)
 TARGETS = {"batch_s": 60.0, "export_s": 30.0, "peak_rss_mb": 500.0}
-# (regime, profile kind, INN): valid inputs as payouts.profiles.clean_profile stores them.
-REGIMES = (("ru_individual", "individual", "500100732259"),
-           ("ru_self_employed", "self_employed", "500100732259"),
-           ("ru_company_osno", "company", "7707083893"))
+# (regime, profile kind, INN): valid inputs as payouts.tax.profiles.clean_profile stores them.
+REGIMES = (
+    ("ru_individual", "individual", "500100732259"),
+    ("ru_self_employed", "self_employed", "500100732259"),
+    ("ru_company_osno", "company", "7707083893"),
+)
 
 
 def reset_database() -> str:
@@ -110,8 +113,10 @@ def seed(db_url: str, commissions: int, partners: int, offer_id: int) -> None:
             FROM ledger_entries WHERE kind = 'accrued' AND actor = 'bench'""")
         conn.execute("VACUUM ANALYZE")
         owed = conn.execute("SELECT count(*), sum(amount_minor) FROM ledger_entries WHERE kind = 'approved'").fetchone()
-    print(f"seeded {partners:,} partners with profiles and {owed[0]:,} approved commissions "
-          f"({owed[1]:,} minor units of RUB) in {time.monotonic() - started:.0f} s")
+    print(
+        f"seeded {partners:,} partners with profiles and {owed[0]:,} approved commissions "
+        f"({owed[1]:,} minor units of RUB) in {time.monotonic() - started:.0f} s"
+    )
 
 
 def rss_mb() -> float:
@@ -126,7 +131,8 @@ def current_rss_mb() -> float:
 
 
 def csv_sums(data: bytes) -> tuple[int, dict[str, Decimal]]:
-    from payouts.exports import AMOUNTS, FIRST_AMOUNT_COLUMN
+    from payouts.exports.spreadsheets import AMOUNTS, FIRST_AMOUNT_COLUMN
+
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
     next(reader)
     sums, count = dict.fromkeys(AMOUNTS, Decimal(0)), 0
@@ -140,12 +146,14 @@ def csv_sums(data: bytes) -> tuple[int, dict[str, Decimal]]:
 def xlsx_sums(path: Path) -> tuple[int, dict[str, Decimal], dict[str, Decimal]]:
     from openpyxl import load_workbook
 
-    from payouts.exports import AMOUNTS, FIRST_AMOUNT_COLUMN, read_amount
+    from payouts.exports.spreadsheets import AMOUNTS, FIRST_AMOUNT_COLUMN, read_amount
+
     sheet = load_workbook(path, read_only=True).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     body, total = rows[:-1], rows[-1]
-    sums = {name: sum((read_amount(r[FIRST_AMOUNT_COLUMN + i]) for r in body), Decimal(0))
-            for i, name in enumerate(AMOUNTS)}
+    sums = {
+        name: sum((read_amount(r[FIRST_AMOUNT_COLUMN + i]) for r in body), Decimal(0)) for i, name in enumerate(AMOUNTS)
+    }
     written = {name: read_amount(total[FIRST_AMOUNT_COLUMN + i]) for i, name in enumerate(AMOUNTS)}
     return len(body), sums, written
 
@@ -157,8 +165,8 @@ def run(env: dict, work: Path, args) -> dict:
     from app import app  # reads the production settings from the environment just set
     from core.db import db
     from core.money import to_major
-    from payouts.batches import create_batch, totals
-    from payouts.exports import AMOUNTS, to_csv, to_xlsx
+    from payouts.batches.lifecycle import create_batch, totals
+    from payouts.exports.spreadsheets import AMOUNTS, to_csv, to_xlsx
 
     figures = {"rss_before_mb": round(rss_mb(), 1)}
     with app.app_context():
@@ -171,12 +179,16 @@ def run(env: dict, work: Path, args) -> dict:
         held = sum(line.status == "held" for line in batch.lines)
         sums = totals(batch)
         # Every approved commission claimed once, by the line of its partner: the batch pays them all.
-        items, claimed = db.session.execute(db.text(
-            "SELECT count(*), coalesce(sum(e.amount_minor), 0) FROM payout_items i "
-            "JOIN ledger_entries e ON e.id = i.ledger_entry_id WHERE i.batch_id = :batch"), {"batch": batch_id}).one()
+        items, claimed = db.session.execute(
+            db.text(
+                "SELECT count(*), coalesce(sum(e.amount_minor), 0) FROM payout_items i "
+                "JOIN ledger_entries e ON e.id = i.ledger_entry_id WHERE i.batch_id = :batch"
+            ),
+            {"batch": batch_id},
+        ).one()
         db.session.remove()  # each export starts, like the CLI, from the batch id alone
 
-    from payouts.batch_models import PayoutBatch
+    from payouts.batches.models import PayoutBatch
 
     def timed_export(name: str, render) -> bytes:
         # Each export starts, like the CLI, from the batch id alone, in a fresh session.
@@ -198,12 +210,23 @@ def run(env: dict, work: Path, args) -> dict:
     xlsx_rows, xlsx_totals, xlsx_written = xlsx_sums(work / "batch.xlsx")
 
     expected = {name: to_major(sums[name], "RUB") for name in AMOUNTS}
-    checks = {"items": items == args.commissions and claimed == sums["amount_minor"], "csv_rows": csv_rows == lines, "xlsx_rows": xlsx_rows == lines,
-              "csv_totals": csv_totals == expected, "xlsx_totals": xlsx_totals == expected,
-              "xlsx_total_row": xlsx_written == expected}
-    return {"batch_id": batch_id, "lines": lines, "held": held, "items": items,
-            "totals_minor": {"amount_minor": sums["amount_minor"], **{k: sums[k] for k in AMOUNTS}},
-            "figures": figures, "checks": checks}
+    checks = {
+        "items": items == args.commissions and claimed == sums["amount_minor"],
+        "csv_rows": csv_rows == lines,
+        "xlsx_rows": xlsx_rows == lines,
+        "csv_totals": csv_totals == expected,
+        "xlsx_totals": xlsx_totals == expected,
+        "xlsx_total_row": xlsx_written == expected,
+    }
+    return {
+        "batch_id": batch_id,
+        "lines": lines,
+        "held": held,
+        "items": items,
+        "totals_minor": {"amount_minor": sums["amount_minor"], **{k: sums[k] for k in AMOUNTS}},
+        "figures": figures,
+        "checks": checks,
+    }
 
 
 def main() -> None:
@@ -219,28 +242,43 @@ def main() -> None:
     demo = json.loads(bench.flask_cli(env, "demo", "--json"))
     seed(db_url, args.commissions, args.partners, demo["offer"]["id"])
     result = run(env, work, args)
-    result.update(commissions=args.commissions, partners=args.partners, period_end=PERIOD_END.isoformat(),
-                  payout_date=PAYOUT_DATE.isoformat(), targets=TARGETS, files=str(work),
-                  machine={"cpus": os.cpu_count(), "python": platform.python_version()})
+    result.update(
+        commissions=args.commissions,
+        partners=args.partners,
+        period_end=PERIOD_END.isoformat(),
+        payout_date=PAYOUT_DATE.isoformat(),
+        targets=TARGETS,
+        files=str(work),
+        machine={"cpus": os.cpu_count(), "python": platform.python_version()},
+    )
     report(result)
 
 
 def report(result: dict) -> None:
     f = result["figures"]
-    print(f"\n{result['commissions']:,} approved commissions over {result['partners']:,} partners; "
-          f"batch {result['batch_id']}: {result['lines']:,} lines, {result['held']:,} held")
+    print(
+        f"\n{result['commissions']:,} approved commissions over {result['partners']:,} partners; "
+        f"batch {result['batch_id']}: {result['lines']:,} lines, {result['held']:,} held"
+    )
     print(f"{'step':<8} {'seconds':>8} {'target s':>9} {'peak RSS MB':>12}")
-    rows = (("batch", f["batch_s"], TARGETS["batch_s"], f["rss_after_batch_mb"]),
-            ("csv", f["csv_s"], TARGETS["export_s"], f["rss_after_csv_mb"]),
-            ("xlsx", f["xlsx_s"], TARGETS["export_s"], f["rss_after_xlsx_mb"]))
+    rows = (
+        ("batch", f["batch_s"], TARGETS["batch_s"], f["rss_after_batch_mb"]),
+        ("csv", f["csv_s"], TARGETS["export_s"], f["rss_after_csv_mb"]),
+        ("xlsx", f["xlsx_s"], TARGETS["export_s"], f["rss_after_xlsx_mb"]),
+    )
     for name, seconds, target, rss in rows:
         print(f"{name:<8} {seconds:>8.2f} {target:>9.0f} {rss:>12.1f}{'' if seconds <= target else '  MISSED'}")
     peak = f["peak_rss_mb"]
-    print(f"peak RSS {peak:.1f} MB (target < {TARGETS['peak_rss_mb']:.0f}){'' if peak < TARGETS['peak_rss_mb'] else '  MISSED'}; "
-          f"before the batch {f['rss_before_mb']:.1f} MB")
+    print(
+        f"peak RSS {peak:.1f} MB (target < {TARGETS['peak_rss_mb']:.0f})"
+        f"{'' if peak < TARGETS['peak_rss_mb'] else '  MISSED'}; "
+        f"before the batch {f['rss_before_mb']:.1f} MB"
+    )
     t = result["totals_minor"]
-    print(f"totals (minor units of RUB): owed {t['amount_minor']:,}, gross {t['gross_minor']:,}, "
-          f"net {t['net_minor']:,}, company cost {t['company_cost_minor']:,}")
+    print(
+        f"totals (minor units of RUB): owed {t['amount_minor']:,}, gross {t['gross_minor']:,}, "
+        f"net {t['net_minor']:,}, company cost {t['company_cost_minor']:,}"
+    )
     print("checks: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in result["checks"].items()))
     (BENCH / "results").mkdir(exist_ok=True)
     ((BENCH / "results") / "payouts-latest.json").write_text(json.dumps(result, indent=2, default=str))

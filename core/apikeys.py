@@ -1,4 +1,5 @@
 """API keys: one role each, scoped to its own advertiser or partner, stored only as a hash."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,9 @@ class ApiKey(db.Model):
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'advertiser', 'partner', 'finance')", name="role"),
         CheckConstraint(
-            "(role = 'advertiser') = (advertiser_id IS NOT NULL)"
-            " AND (role = 'partner') = (partner_id IS NOT NULL)", name="scope"),
+            "(role = 'advertiser') = (advertiser_id IS NOT NULL) AND (role = 'partner') = (partner_id IS NOT NULL)",
+            name="scope",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -38,8 +40,9 @@ def hash_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def issue_key(role: str, *, advertiser_id: int | None = None, partner_id: int | None = None,
-              label: str = "") -> tuple[ApiKey, str]:
+def issue_key(
+    role: str, *, advertiser_id: int | None = None, partner_id: int | None = None, label: str = ""
+) -> tuple[ApiKey, str]:
     """Create a key and return it with its plaintext, which is shown once and never stored."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -48,12 +51,17 @@ def issue_key(role: str, *, advertiser_id: int | None = None, partner_id: int | 
     if (role == "partner") != (partner_id is not None):
         raise ValueError("a partner key needs a partner id, and only it")
     plaintext = f"hk_{role[:3]}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(key_hash=hash_key(plaintext), display_prefix=plaintext[:12], role=role,
-                 advertiser_id=advertiser_id, partner_id=partner_id, label=label)
+    key = ApiKey(
+        key_hash=hash_key(plaintext),
+        display_prefix=plaintext[:12],
+        role=role,
+        advertiser_id=advertiser_id,
+        partner_id=partner_id,
+        label=label,
+    )
     db.session.add(key)
     return key, plaintext
 
 
 def find_active_key(plaintext: str) -> ApiKey | None:
-    return db.session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext), ApiKey.revoked_at.is_(None)))
+    return db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext), ApiKey.revoked_at.is_(None)))

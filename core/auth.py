@@ -1,4 +1,5 @@
 """Who is calling the API: ``Authorization: Bearer <key>``, one role per key, scoped data."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ def _authenticate() -> Principal:
 
 def require_roles(*roles: str):
     """Let the view run only for keys of these roles; ``g.principal`` holds the caller."""
+
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
@@ -39,9 +41,16 @@ def require_roles(*roles: str):
                 raise ApiError(403, f"a {principal.role} key cannot do this; needs {' or '.join(roles)}")
             g.principal = principal
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorator
 
 
 def principal() -> Principal:
     return g.principal
+
+
+def actor_name(who: Principal) -> str:
+    """How a change made with this key is signed in the records it leaves (status history, adjustments)."""
+    return f"{who.role} key #{who.key_id}"

@@ -1,6 +1,8 @@
-"""Operator commands shared by every feature: migrations and API keys."""
+"""Operator commands shared by every feature: migrations, API keys and the background worker."""
+
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
@@ -11,6 +13,7 @@ from flask import current_app
 from core.apikeys import ROLES, issue_key
 from core.db import db
 from core.settings import PROJECT_ROOT
+from core.worker import BackgroundWorker
 
 
 def alembic_config(database_url: str) -> Config:
@@ -51,6 +54,22 @@ def create_key_command(role: str, advertiser_id: int | None, partner_id: int | N
     click.echo(plaintext)
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once there is nothing left to do.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=None, help="Stream entries read at once.")
+def worker_command(burst: bool, batch_size: int | None) -> None:
+    """Run every feature's background jobs: store clicks from the stream, deliver postbacks, approve commissions."""
+    worker = BackgroundWorker.for_app(batch_size=batch_size)
+    stopping = []
+    # Finish the round in hand on SIGTERM/SIGINT; unacknowledged stream entries would be reclaimed anyway.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.append(True))
+    current_app.logger.info("worker started: %s", worker.describe())
+    worker.run(burst=burst, should_stop=lambda: bool(stopping))
+    click.echo(worker.report())
+
+
 def init_app(app) -> None:
     app.cli.add_command(migrate_command)
     app.cli.add_command(keys_group)
+    app.cli.add_command(worker_command)

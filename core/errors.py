@@ -1,4 +1,5 @@
 """JSON errors for the API: every refusal says why, and nothing becomes a bare 500 page."""
+
 from __future__ import annotations
 
 import logging
@@ -46,9 +47,9 @@ def init_app(app) -> None:
     @app.before_request
     def require_json_body():
         # Without this, a malformed body would reach validation as "no fields" and hide the real problem.
-        if request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH"):
-            if not isinstance(request.get_json(silent=True), dict):
-                raise ApiError(400, "request body must be a JSON object sent as application/json")
+        body_expected = request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH")
+        if body_expected and not isinstance(request.get_json(silent=True), dict):
+            raise ApiError(400, "request body must be a JSON object sent as application/json")
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):

@@ -1,4 +1,5 @@
 """``GET /healthz``: can this node reach its database and, when configured, Redis?"""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify

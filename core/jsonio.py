@@ -1,4 +1,5 @@
 """JSON numbers with a fraction are read as Decimal, so an amount like 199.90 never passes through a float."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Keys derived from the one secret, one per purpose, so a leak of one derived key exposes nothing else."""
+
 import hashlib
 import hmac
 

@@ -1,4 +1,5 @@
 """Money on the way in: ISO 4217 codes, exact decimals, integer minor units per currency. Never floats."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -25,7 +26,7 @@ def minor_digits(currency: str) -> int:
 
 def to_minor(amount, currency: str) -> int:
     """Exact minor units for an amount given as text, integer or Decimal; floats are refused."""
-    if isinstance(amount, float) or isinstance(amount, bool):
+    if isinstance(amount, (float, bool)):
         raise InvalidAmount("amount must be a decimal string or an integer, not a float")
     try:
         value = Decimal(str(amount).strip())

@@ -1,4 +1,5 @@
 """The API's description and request validation: pydantic models, published at /api/v1/openapi.json."""
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,14 @@ def _explain_validation_error(req, resp, req_validation_error, instance, model_a
     if req_validation_error is None or resp is None:
         return
     details = [
-        {"field": ".".join(str(part) for part in error.get("loc", ())) or "(body)",
-         "reason": error.get("msg", "invalid")}
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())) or "(body)",
+            "reason": error.get("msg", "invalid"),
+        }
         for error in req_validation_error.errors(include_url=False, include_input=False)
     ]
     summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:5])
-    resp.set_data(json.dumps({"error": f"invalid request: {summary}", "status": 422,
-                              "details": details}))
+    resp.set_data(json.dumps({"error": f"invalid request: {summary}", "status": 422, "details": details}))
     resp.mimetype = "application/json"
 
 
@@ -39,5 +41,4 @@ api_spec = SpecTree(
 
 def register(app) -> None:
     api_spec.register(app)
-    app.add_url_rule("/api/v1/openapi.json", "openapi_description",
-                     lambda: app.json.response(api_spec.spec))
+    app.add_url_rule("/api/v1/openapi.json", "openapi_description", lambda: app.json.response(api_spec.spec))

@@ -4,6 +4,7 @@ Everything Handoff keeps in Redis lives under one prefix (``REDIS_PREFIX``): ``c
 stream, ``uniq:`` for unique-visit markers, ``cache:``, ``rl:`` and ``jobs:`` for caches, rate
 limits and background jobs.
 """
+
 from __future__ import annotations
 
 import redis

@@ -4,6 +4,7 @@ Production (``HANDOFF_ENV=production``) refuses to start without its database, R
 public URL. The embedded default runs on SQLite with no Redis and keeps a generated secret in the
 instance folder, so a newcomer needs nothing but the start command.
 """
+
 from __future__ import annotations
 
 import os
@@ -103,13 +104,20 @@ def load_settings(environ=None) -> Settings:
     public_base_url = _env_str(environ, "PUBLIC_BASE_URL")
 
     if production:
-        missing = [name for name, value in (
-            ("DATABASE_URL", database_url), ("REDIS_URL", redis_url),
-            ("SECRET_KEY", secret_key), ("PUBLIC_BASE_URL", public_base_url),
-        ) if value is None]
+        missing = [
+            name
+            for name, value in (
+                ("DATABASE_URL", database_url),
+                ("REDIS_URL", redis_url),
+                ("SECRET_KEY", secret_key),
+                ("PUBLIC_BASE_URL", public_base_url),
+            )
+            if value is None
+        ]
         if missing:
             raise ConfigurationError(
-                "HANDOFF_ENV=production needs " + ", ".join(missing) + " (see README, Configuration)")
+                "HANDOFF_ENV=production needs " + ", ".join(missing) + " (see README, Configuration)"
+            )
         if len(secret_key) < 32:
             raise ConfigurationError("SECRET_KEY must be at least 32 characters")
     else:

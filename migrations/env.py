@@ -1,4 +1,5 @@
 """Alembic environment. Revisions describe tables with ``op`` calls and never import the app's models."""
+
 from __future__ import annotations
 
 from logging.config import fileConfig

@@ -4,6 +4,7 @@ Services: TEST_DATABASE_URL (default: the local PostgreSQL database ``test``) an
 (default: redis://127.0.0.1:6379/0, keys under a prefix of this run). Without them the tests that need
 them are skipped and say why, except under CI=true, where a missing service fails the run.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,12 +19,12 @@ os.environ.pop("HANDOFF_ENV", None)
 os.environ.pop("REDIS_URL", None)
 os.environ.pop("DATABASE_URL", None)
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from app import create_app  # noqa: E402
-from core.db import db  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from tests.services import postgres_url, redis_client  # noqa: E402
+from app import create_app
+from core.db import db
+from core.settings import Settings
+from tests.services import postgres_url, redis_client
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -79,8 +80,13 @@ def redis_prefix(redis_url):
 
 
 def make_settings(database_url: str, tmp_path, **overrides) -> Settings:
-    values = dict(database_url=database_url, secret_key=TEST_SECRET,
-                  public_base_url="http://handoff.test", instance_path=tmp_path, link_cache_seconds=0)
+    values = dict(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        public_base_url="http://handoff.test",
+        instance_path=tmp_path,
+        link_cache_seconds=0,
+    )
     values.update(overrides)
     return Settings(**values)
 
@@ -121,8 +127,15 @@ def app(request, tmp_path):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def stream_app(request, tmp_path, redis_url, redis_prefix):
     """Production's click path: clicks go to the Redis stream and a worker stores them."""
-    app = _build(make_settings(_database_url(request, tmp_path), tmp_path, redis_url=redis_url,
-                               redis_prefix=redis_prefix, worker_claim_idle_ms=200))
+    app = _build(
+        make_settings(
+            _database_url(request, tmp_path),
+            tmp_path,
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
+            worker_claim_idle_ms=200,
+        )
+    )
     with app.app_context():
         yield app
     _teardown(app)

@@ -1,4 +1,5 @@
 """Test data factories for the program's objects, plus API key headers."""
+
 from __future__ import annotations
 
 import factory
@@ -6,7 +7,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from core.apikeys import issue_key
 from core.db import db
-from tracker.models import Advertiser, Link, Offer, Partner
+from tracker.program.models import Advertiser, Link, Offer, Partner
 
 
 class Base(SQLAlchemyModelFactory):

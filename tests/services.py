@@ -1,4 +1,5 @@
 """Finding the local PostgreSQL and Redis the tests run against."""
+
 from __future__ import annotations
 
 import os

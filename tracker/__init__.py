@@ -1,25 +1,64 @@
-"""Links, clicks, tokens, reference codes, and the click stream."""
+"""Tracking: the program (advertisers, offers, partners, links), clicks, attribution, postbacks, stats."""
+
 from __future__ import annotations
 
-from tracker.services import TrackerServices
+from core.worker import Job, register_job, register_stream
+from tracker.services import TrackerServices, tracker
+
+# Postbacks fall due at most once a second; polling for them between every click batch would cost the
+# stream a query per batch.
+POSTBACK_INTERVAL_SECONDS = 1.0
+POSTBACKS_PER_ROUND = 100
 
 
 def init_app(app, settings, redis) -> None:
-    from tracker import (
-        api_conversions,
-        api_deals,
-        api_links,
-        api_postbacks,
-        api_program,
-        api_stats,
-        cli,
-        pages,
-        public,
-        views,
-    )
+    from tracker.attribution import api as attribution_api
+    from tracker.attribution import pixel
+    from tracker.clicks import redirect
+    from tracker.postbacks import api as postbacks_api
+    from tracker.postbacks.delivery import deliver_due
+    from tracker.program import api as program_api
+    from tracker.program import pages
+    from tracker.program.cli import demo_command
+    from tracker.stats import api as stats_api
 
     app.extensions["handoff.tracker"] = TrackerServices.build(settings, redis)
-    for blueprint in (views.bp, public.bp, pages.bp, api_program.bp, api_links.bp, api_stats.bp,
-                      api_conversions.bp, api_deals.bp, api_postbacks.bp):
+    for blueprint in (
+        redirect.bp,
+        pixel.bp,
+        pages.bp,
+        program_api.bp,
+        stats_api.bp,
+        attribution_api.bp,
+        postbacks_api.bp,
+    ):
         app.register_blueprint(blueprint)
-    cli.init_app(app)
+    app.cli.add_command(demo_command)
+    register_stream(app, click_stream)
+    register_job(
+        app,
+        Job(
+            "postbacks",
+            lambda: deliver_due(limit=POSTBACKS_PER_ROUND),
+            POSTBACK_INTERVAL_SECONDS,
+            report="attempted {} postbacks",
+        ),
+    )
+
+
+def click_stream(batch_size: int | None):
+    """The click stream reader of this node, or None when clicks go straight to the database (no Redis)."""
+    from tracker.clicks.stream import ClickStreamWorker
+
+    services = tracker()
+    if services.redis is None:
+        return None
+    settings = services.settings
+    return ClickStreamWorker(
+        services.redis,
+        settings.click_stream_key,
+        settings.redis_prefix,
+        services.refcode_key,
+        batch_size=batch_size or settings.worker_batch_size,
+        claim_idle_ms=settings.worker_claim_idle_ms,
+    )

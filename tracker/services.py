@@ -1,4 +1,5 @@
 """The tracker's long-lived helpers, built once per app from its settings."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +8,9 @@ from flask import current_app
 
 from core.keys import derive_key
 from core.settings import Settings
-from tracker.clicks import VisitorHasher
-from tracker.links import LinkDirectory
-from tracker.recorder import ClickRecorder
+from tracker.clicks.recorder import ClickRecorder
+from tracker.clicks.records import VisitorHasher
+from tracker.program.links import LinkDirectory
 
 
 @dataclass

@@ -4,6 +4,7 @@ Revision ID: 0003_click_network_index
 Revises: 0002_conversions
 Create Date: 2026-11-22
 """
+
 from alembic import op
 
 revision = "0003_click_network_index"

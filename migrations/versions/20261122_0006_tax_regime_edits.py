@@ -4,8 +4,9 @@ Revision ID: 0006_tax_regime_edits
 Revises: 0005_payout_batches
 Create Date: 2026-11-22
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006_tax_regime_edits"
 down_revision = "0005_payout_batches"

@@ -1,4 +1,5 @@
 """``/healthz`` tells a load balancer whether this node reaches its database and Redis."""
+
 from __future__ import annotations
 
 
@@ -16,6 +17,7 @@ def test_unreachable_redis_makes_the_node_unhealthy(stream_app, monkeypatch):
 
     def fail():
         raise redis.ConnectionError("refused")
+
     monkeypatch.setattr(stream_app.extensions["handoff.redis"], "ping", fail)
     response = stream_app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["redis"].startswith("error")

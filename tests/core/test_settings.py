@@ -1,4 +1,5 @@
 """Settings: production refuses to start without its secrets; the embedded default makes one secret once."""
+
 from __future__ import annotations
 
 import stat
@@ -7,9 +8,13 @@ import pytest
 
 from core.settings import ConfigurationError, load_settings
 
-PRODUCTION = {"HANDOFF_ENV": "production", "DATABASE_URL": "postgresql+psycopg://db/handoff",
-              "REDIS_URL": "redis://cache:6379/0", "SECRET_KEY": "s" * 40,
-              "PUBLIC_BASE_URL": "https://track.example/"}
+PRODUCTION = {
+    "HANDOFF_ENV": "production",
+    "DATABASE_URL": "postgresql+psycopg://db/handoff",
+    "REDIS_URL": "redis://cache:6379/0",
+    "SECRET_KEY": "s" * 40,
+    "PUBLIC_BASE_URL": "https://track.example/",
+}
 
 
 @pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL"])
@@ -31,8 +36,9 @@ def test_production_settings_are_read_as_given():
     assert (settings.link_cache_seconds, settings.click_stream_key) == (5, "p:clicks")
 
 
-@pytest.mark.parametrize("name, value", [("LINK_CACHE_SECONDS", "soon"), ("WORKER_BATCH_SIZE", "0"),
-                                         ("PUBLIC_BASE_URL", "track.example")])
+@pytest.mark.parametrize(
+    "name, value", [("LINK_CACHE_SECONDS", "soon"), ("WORKER_BATCH_SIZE", "0"), ("PUBLIC_BASE_URL", "track.example")]
+)
 def test_malformed_values_are_refused_with_their_name(name, value):
     with pytest.raises(ConfigurationError, match=name):
         load_settings({**PRODUCTION, name: value})

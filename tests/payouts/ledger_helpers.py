@@ -1,4 +1,5 @@
 """The ledger tests' program: the issue's plan, partners with coupons, keys, and API shortcuts."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -7,7 +8,7 @@ import time_machine
 
 from core.db import db
 from tests.factories import OfferFactory, PartnerFactory, auth, post_conversion
-from tracker.conversion_models import Coupon
+from tracker.attribution.models import Coupon
 
 T0 = datetime(2031, 6, 10, 9, 0, tzinfo=UTC)
 HOLD = timedelta(days=30)
@@ -17,9 +18,16 @@ ISSUE_PLAN = {
     "currency": "RUB",
     "events": {
         "lead": {"flat": "50.00", "cap": {"period": "month", "count": 200}},
-        "sale": {"percent": "8", "by_tier": {"gold": {"percent": "10"}},
-                 "volume_tiers": {"measure": "amount", "period": "month",
-                                  "steps": [{"from": "1000000.00", "percent": "12"}]}}},
+        "sale": {
+            "percent": "8",
+            "by_tier": {"gold": {"percent": "10"}},
+            "volume_tiers": {
+                "measure": "amount",
+                "period": "month",
+                "steps": [{"from": "1000000.00", "percent": "12"}],
+            },
+        },
+    },
     "parent_override": {"percent": "1", "of": "sale", "events": ["sale"]},
 }
 
@@ -41,19 +49,22 @@ class Program:
         self.vendor = auth("advertiser", advertiser_id=self.offer.advertiser_id)
 
     def set_plan(self, plan, headers=None):
-        return self.client.put(f"/api/v1/offers/{self.offer.id}/commission-plan", json={"plan": plan},
-                               headers=headers or self.admin)
+        return self.client.put(
+            f"/api/v1/offers/{self.offer.id}/commission-plan", json={"plan": plan}, headers=headers or self.admin
+        )
 
     def convert(self, order_id, event="sale", amount=None, coupon="RES", **extra):
         money = {"amount": amount, "currency": "RUB"} if amount else {}
-        response = post_conversion(self.client, self.vendor, offer="suite", event=event, order_id=order_id,
-                                   coupon=coupon, **money, **extra)
+        response = post_conversion(
+            self.client, self.vendor, offer="suite", event=event, order_id=order_id, coupon=coupon, **money, **extra
+        )
         assert response.status_code == 201, response.json
         return response.json["id"]
 
     def decide(self, conversion_id, action):
-        response = self.client.post(f"/api/v1/conversions/{conversion_id}/{action}", json={"reason": "CRM"},
-                                    headers=self.vendor)
+        response = self.client.post(
+            f"/api/v1/conversions/{conversion_id}/{action}", json={"reason": "CRM"}, headers=self.vendor
+        )
         assert response.status_code == 200, response.json
 
     def commissions(self, headers=None, **query):
@@ -66,8 +77,9 @@ class Program:
         return [(c["amount"], c["status"]) for c in reversed(self.commissions(partner_id=partner.id, **query))]
 
     def balance(self, partner):
-        items = self.client.get("/api/v1/balances", query_string={"partner_id": partner.id},
-                                headers=self.finance).json["items"]
+        items = self.client.get("/api/v1/balances", query_string={"partner_id": partner.id}, headers=self.finance).json[
+            "items"
+        ]
         return {k: v for k, v in items[0].items() if k not in ("partner_id", "currency")} if items else {}
 
     def approve_due(self):

@@ -1,0 +1,206 @@
+"""API for payout batches: build one, read it with its lines and totals, approve, mark paid, export."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response as FlaskResponse
+from spectree import Response
+
+from core.auth import actor_name, principal, require_roles
+from core.db import db
+from core.errors import ApiError
+from core.money import InvalidAmount, to_major, to_minor
+from core.openapi import api_spec
+from payouts.batches.lifecycle import (
+    BatchError,
+    approve_batch,
+    create_batch,
+    mark_exported,
+    mark_paid,
+    totals,
+)
+from payouts.batches.models import MONEY_FIELDS, PayoutBatch, PayoutLine
+from payouts.batches.schemas import BatchIn, BatchOut, LineOut, TotalsOut
+from payouts.exports.journal import to_journal_csv
+from payouts.exports.sepa import SepaRefused, build_sepa, excluded_summary
+from payouts.exports.spreadsheets import to_csv, to_xlsx
+from payouts.exports.statements import StatementRefused, build_statement, render_statement
+
+bp = Blueprint("payouts_api_batches", __name__, url_prefix="/api/v1")
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _batch(batch_id: int) -> PayoutBatch:
+    batch = db.session.get(PayoutBatch, batch_id)
+    if batch is None:
+        raise ApiError(404, f"payout batch {batch_id} not found")
+    return batch
+
+
+def _money(batch: PayoutBatch, minor: int) -> str:
+    return str(to_major(minor, batch.currency))
+
+
+def _figures(batch: PayoutBatch, source) -> dict[str, str]:
+    return {name.removesuffix("_minor"): _money(batch, source[name]) for name in ("amount_minor", *MONEY_FIELDS)}
+
+
+def _line_out(batch: PayoutBatch, line: PayoutLine) -> LineOut:
+    values = {name: getattr(line, name) for name in ("amount_minor", *MONEY_FIELDS)}
+    return LineOut(
+        partner_id=line.partner_id,
+        regime=line.regime,
+        status=line.status,
+        held_reason=line.held_reason,
+        **_figures(batch, values),
+    )
+
+
+def _batch_out(batch: PayoutBatch) -> BatchOut:
+    return BatchOut(
+        id=batch.id,
+        period_end=batch.period_end,
+        currency=batch.currency,
+        payout_date=batch.payout_date,
+        state=batch.state,
+        minimum_payout=_money(batch, batch.minimum_payout_minor),
+        created_at=batch.created_at,
+        created_by=batch.created_by,
+        approved_at=batch.approved_at,
+        paid_at=batch.paid_at,
+        lines=[_line_out(batch, line) for line in batch.lines],
+        totals=TotalsOut(**_figures(batch, totals(batch))),
+    )
+
+
+@bp.post("/payout-batches")
+@require_roles("admin", "finance")
+@api_spec.validate(json=BatchIn, resp=Response(HTTP_201=BatchOut, **ERRORS), tags=["payouts"])
+def post_batch(json: BatchIn):
+    """Build a draft batch of every approved, unpaid amount up to period_end; held partners say why."""
+    try:
+        minimum = to_minor(json.minimum_payout, json.currency)
+        batch = create_batch(
+            json.period_end, json.currency, json.payout_date or json.period_end, minimum, actor_name(principal())
+        )
+    except (InvalidAmount, BatchError) as error:
+        raise ApiError(422, str(error)) from None
+    return _batch_out(batch), 201
+
+
+@bp.get("/payout-batches/<int:batch_id>")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=BatchOut, **ERRORS), tags=["payouts"])
+def get_batch(batch_id: int):
+    return _batch_out(_batch(batch_id))
+
+
+@bp.post("/payout-batches/<int:batch_id>/approve")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=BatchOut, **ERRORS), tags=["payouts"])
+def post_approve(batch_id: int):
+    """Freeze the batch's lines; exports and payment use these figures."""
+    try:
+        return _batch_out(approve_batch(_batch(batch_id)))
+    except BatchError as error:
+        raise ApiError(409, str(error)) from None
+
+
+@bp.post("/payout-batches/<int:batch_id>/mark-paid")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=BatchOut, **ERRORS), tags=["payouts"])
+def post_mark_paid(batch_id: int):
+    """Record that the bank paid the batch: a 'paid' ledger row for every amount in it."""
+    try:
+        batch = _batch(batch_id)
+        mark_paid(batch, actor_name(principal()))
+    except BatchError as error:
+        raise ApiError(409, str(error)) from None
+    return _batch_out(batch)
+
+
+def _export(batch_id: int, render, mimetype: str, extension: str) -> FlaskResponse:
+    batch = _batch(batch_id)
+    body = render(batch)
+    mark_exported(batch)
+    return FlaskResponse(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="payout-batch-{batch.id}.{extension}"'},
+    )
+
+
+@bp.get("/payout-batches/<int:batch_id>/export.csv")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_export_csv(batch_id: int):
+    """The batch as UTF-8 CSV, a row per partner (columns in payouts/exports.py)."""
+    return _export(batch_id, to_csv, "text/csv; charset=utf-8", "csv")
+
+
+@bp.get("/payout-batches/<int:batch_id>/export.xlsx")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_export_xlsx(batch_id: int):
+    """The batch as an XLSX sheet with a totals row."""
+    return _export(batch_id, to_xlsx, XLSX, "xlsx")
+
+
+@bp.get("/payout-batches/<int:batch_id>/export.sepa.xml")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_export_sepa(batch_id: int):
+    """The approved EUR batch as a SEPA credit transfer (pain.001.001.03); lines left out are named, with
+    reasons, in the X-Sepa-Excluded header."""
+    try:
+        result = build_sepa(_batch(batch_id))
+    except SepaRefused as error:
+        raise ApiError(409, str(error)) from None
+    response = _export(batch_id, lambda batch: result.xml, "application/xml", "sepa.xml")
+    if result.excluded:
+        response.headers["X-Sepa-Excluded"] = excluded_summary(result).encode("ascii", "replace").decode()
+    return response
+
+
+@bp.get("/payout-batches/<int:batch_id>/export.journal.csv")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_export_journal(batch_id: int):
+    """Balanced double-entry journal rows per payable line, as CSV (accounts in payouts/export_journal.py)."""
+    batch = _batch(batch_id)
+    return FlaskResponse(
+        to_journal_csv(batch),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="payout-batch-{batch.id}-journal.csv"'},
+    )
+
+
+def _document(batch_id: int, partner_id: int, self_billed: bool) -> FlaskResponse:
+    who = principal()
+    # A partner reads its own documents only; another's is answered as missing, revealing nothing.
+    if who.role == "partner" and who.partner_id != partner_id:
+        raise ApiError(404, f"partner {partner_id} has no line in payout batch {batch_id}")
+    try:
+        statement = build_statement(_batch(batch_id), partner_id, self_billed=self_billed)
+    except LookupError as error:
+        raise ApiError(404, str(error)) from None
+    except StatementRefused as error:
+        raise ApiError(409, str(error)) from None
+    return FlaskResponse(render_statement(statement), mimetype="text/html")
+
+
+@bp.get("/payout-batches/<int:batch_id>/statements/<int:partner_id>.html")
+@require_roles("admin", "finance", "partner")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_statement(batch_id: int, partner_id: int):
+    """A partner's printable statement for the batch: each commission, clawback and adjustment, then totals."""
+    return _document(batch_id, partner_id, self_billed=False)
+
+
+@bp.get("/payout-batches/<int:batch_id>/invoices/<int:partner_id>.html")
+@require_roles("admin", "finance", "partner")
+@api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
+def get_invoice(batch_id: int, partner_id: int):
+    """The statement as a self-billed invoice; refused unless the partner's profile has a self-billing agreement."""
+    return _document(batch_id, partner_id, self_billed=True)

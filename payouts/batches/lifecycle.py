@@ -1,0 +1,357 @@
+"""Building, approving and paying payout batches from the ledger.
+
+``create_batch`` takes every ledger amount that is payable and not yet in any batch (approved accruals,
+adjustments, outstanding clawbacks netted against them) per partner in one currency up to a day, prices
+each partner's total with the tax engine, and holds the partners who cannot be paid (no profile, an
+expired form, under the minimum) with the reason; a held partner's amounts stay unclaimed, so the next
+batch carries them over. ``mark_paid`` appends one 'paid' ledger row per amount the batch paid.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, exists, func, insert, literal, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from core.db import UtcDateTime, db, dialect_insert, utcnow
+from core.money import minor_digits, to_major, to_minor
+from payouts.batches.models import MONEY_FIELDS, PayoutBatch, PayoutItem, PayoutLine
+from payouts.ledger.models import LedgerEntry
+from payouts.tax.engine.quote import active_regimes, quote
+from payouts.tax.models import TaxProfile
+from payouts.tax.profiles import engine_inputs, payability
+
+log = logging.getLogger(__name__)
+CLAIM_ATTEMPTS = 3
+
+
+class BatchError(ValueError):
+    """A batch operation that cannot go ahead; the message says why."""
+
+
+class _Raced(Exception):
+    """Another batch claimed some of our amounts, or new ones were approved while we priced; start again."""
+
+
+def open_items(currency: str, period_end: date):
+    """Ledger items a batch may pay: payable by the end of ``period_end`` and in no batch yet."""
+    entry, step = LedgerEntry, aliased(LedgerEntry)
+    cutoff = datetime.combine(period_end + timedelta(days=1), time(), UTC)
+
+    def settled(*kinds):
+        return exists().where(step.settles_id == entry.id, step.kind.in_(kinds))
+
+    approved_in_time = exists().where(step.settles_id == entry.id, step.kind == "approved", step.created_at < cutoff)
+    accrual = (entry.kind == "accrued") & approved_in_time & ~settled("reversed", "clawed_back", "paid")
+    other = entry.kind.in_(("adjusted", "clawed_back")) & (entry.created_at < cutoff) & ~settled("paid")
+    claimed = exists().where(PayoutItem.ledger_entry_id == entry.id)
+    return select(entry).where(entry.currency == currency, accrual | other, ~claimed)
+
+
+def owed_per_partner(currency: str, period_end: date) -> dict[int, int]:
+    """One grouped query: each partner's payable total in the currency, clawbacks netted."""
+    items = open_items(currency, period_end).subquery()
+    rows = db.session.execute(
+        select(items.c.partner_id, func.sum(items.c.amount_minor))
+        .group_by(items.c.partner_id)
+        .order_by(items.c.partner_id)
+    )
+    return {partner_id: int(total) for partner_id, total in rows}
+
+
+def create_batch(
+    period_end: date,
+    currency: str,
+    payout_date: date,
+    minimum_payout_minor: int,
+    actor: str,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> PayoutBatch:
+    """Build a draft batch; ``progress`` wraps the per-partner loop (the CLI's progress bar)."""
+    minor_digits(currency)  # refuses an unknown currency before anything is written
+    if minimum_payout_minor < 0:
+        raise BatchError("the minimum payout cannot be negative")
+    for attempt in range(1, CLAIM_ATTEMPTS + 1):
+        try:
+            return _build(period_end, currency, payout_date, minimum_payout_minor, actor, progress)
+        except _Raced:
+            db.session.rollback()
+            log.info("payout batch raced another batch (attempt %s); rebuilding", attempt)
+    raise BatchError("other payout batches kept claiming the same amounts; run it again")
+
+
+def _build(period_end, currency, payout_date, minimum_payout_minor, actor, progress) -> PayoutBatch:
+    owed = owed_per_partner(currency, period_end)
+    if not owed:
+        raise BatchError(f"nothing approved and unpaid in {currency} up to {period_end}")
+    batch = PayoutBatch(
+        period_end=period_end,
+        currency=currency,
+        payout_date=payout_date,
+        minimum_payout_minor=minimum_payout_minor,
+        created_by=actor,
+        state="draft",
+    )
+    db.session.add(batch)
+    db.session.flush()
+    # Everything a line is priced from is read up front, once per batch: the regimes, the profiles and
+    # the year's earlier payouts (three queries, not three per partner). Lines are written with one
+    # multi-row INSERT rather than as ORM objects: ten thousand of them added to ``batch.lines`` one by
+    # one cost time quadratic in the partners (the session cascades over the whole collection per add).
+    regimes = active_regimes()
+    profiles = _profiles(owed)
+    paid = paid_this_year_per_partner(currency, payout_date)
+    partners = list(owed.items())
+    lines = [
+        _line(batch, partner_id, amount_minor, profiles.get(partner_id), paid.get(partner_id, 0), regimes)
+        for partner_id, amount_minor in (progress(partners) if progress else partners)
+    ]
+    db.session.execute(insert(PayoutLine), lines)
+    _claim(batch)
+    return batch
+
+
+def _profiles(owed: dict[int, int]) -> dict[int, TaxProfile]:
+    wanted = set(owed)
+    # All profiles in one query, filtered here: an IN list of ten thousand ids is slower than reading them.
+    return {
+        profile.partner_id: profile
+        for profile in db.session.scalars(select(TaxProfile))
+        if profile.partner_id in wanted
+    }
+
+
+def _claim(batch: PayoutBatch) -> None:
+    """Write the items of the payable lines with one INSERT ... SELECT, then commit.
+
+    Two batches built at once (two finance users, the CLI beside the API) both read the same open
+    amounts. The unique ledger_entry_id of payout_items lets only one of them commit an item for each
+    amount: on PostgreSQL the second insert waits for the first transaction and then fails here, so
+    the loser rolls back and rebuilds from what is still open instead of paying a commission twice.
+    """
+    # The lines were just written and have no statistics yet, so PostgreSQL's planner takes them for a
+    # row or two and joins by nested loop: from each line either through the ledger partner by partner
+    # (a million random heap reads) or over every open item again (10,000 x 1,000,000 rows), minutes
+    # either way for a month of a large program. Computing the open items once (materialised) and, for
+    # this transaction only, leaving the planner hash joins makes it one pass over the ledger.
+    items = (
+        open_items(batch.currency, batch.period_end).cte("open_items").prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL enable_nestloop = off"))
+    claim = (
+        select(literal(batch.id), PayoutLine.id, items.c.id)
+        .select_from(items)
+        .join(
+            PayoutLine,
+            and_(
+                PayoutLine.partner_id == items.c.partner_id,
+                PayoutLine.batch_id == batch.id,
+                PayoutLine.status == "payable",
+            ),
+        )
+    )
+    try:
+        db.session.execute(PayoutItem.__table__.insert().from_select(["batch_id", "line_id", "ledger_entry_id"], claim))
+        _check_claimed_amounts(batch)
+        db.session.commit()
+    except IntegrityError:
+        raise _Raced() from None
+
+
+def _check_claimed_amounts(batch: PayoutBatch) -> None:
+    # An amount approved between the grouped total and the claim would be paid without being taxed.
+    claimed = (
+        select(PayoutItem.line_id, func.sum(LedgerEntry.amount_minor).label("amount"))
+        .join(LedgerEntry, LedgerEntry.id == PayoutItem.ledger_entry_id)
+        .where(PayoutItem.batch_id == batch.id)
+        .group_by(PayoutItem.line_id)
+        .subquery()
+    )
+    mismatched = db.session.scalar(
+        select(func.count())
+        .select_from(PayoutLine)
+        .outerjoin(claimed, claimed.c.line_id == PayoutLine.id)
+        .where(
+            PayoutLine.batch_id == batch.id,
+            PayoutLine.status == "payable",
+            func.coalesce(claimed.c.amount, 0) != PayoutLine.amount_minor,
+        )
+    )
+    if mismatched:
+        raise _Raced()
+
+
+def _line(
+    batch: PayoutBatch, partner_id: int, amount_minor: int, profile: TaxProfile | None, paid_minor: int, regimes
+) -> dict:
+    """A payout_lines row for the partner: priced, or held with the reason and every amount 0."""
+    line = {
+        "batch_id": batch.id,
+        "partner_id": partner_id,
+        "amount_minor": amount_minor,
+        "regime": None if profile is None else profile.regime_code,
+        "status": "payable",
+        "held_reason": None,
+        **dict.fromkeys(MONEY_FIELDS, 0),
+    }
+    reason = _hold_reason(batch, profile, amount_minor, regimes)
+    if reason is None:
+        reason = _price(line, batch, profile, paid_minor, regimes)
+    if reason is not None:
+        line.update(status="held", held_reason=reason, **dict.fromkeys(MONEY_FIELDS, 0))
+    return line
+
+
+def _hold_reason(batch: PayoutBatch, profile, amount_minor: int, regimes) -> str | None:
+    reason = payability(profile, batch.payout_date, regimes)
+    if reason is not None:
+        return reason
+    if amount_minor <= 0 or amount_minor < batch.minimum_payout_minor:
+        owed = to_major(amount_minor, batch.currency)
+        minimum = to_major(batch.minimum_payout_minor, batch.currency)
+        return f"under the minimum payout of {minimum} {batch.currency} (owed {owed}); carried over"
+    return None
+
+
+def _price(line: dict, batch: PayoutBatch, profile, paid_minor: int, regimes) -> str | None:
+    """Fill the line's tax figures, or say why the engine refused."""
+    paid = to_major(paid_minor, batch.currency)
+    taxed = quote(
+        profile.regime_code,
+        to_major(line["amount_minor"], batch.currency),
+        basis=profile.pays,
+        payout_date=batch.payout_date,
+        paid_this_year=paid,
+        profile=engine_inputs(profile),
+        regimes=regimes,
+    )
+    if taxed.blocked:
+        return taxed.blocked_reason
+    if taxed.currency != batch.currency:
+        return f"the regime {profile.regime_code} pays in {taxed.currency}, not {batch.currency}"
+    figures = {
+        "gross_minor": taxed.gross,
+        "withholding_minor": taxed.withholding,
+        "contributions_minor": taxed.contributions,
+        "vat_minor": taxed.vat,
+        "net_minor": taxed.net_to_partner,
+        "company_cost_minor": taxed.company_cost,
+    }
+    for name, value in figures.items():
+        line[name] = to_minor(value, batch.currency)
+    return None
+
+
+def _paid_lines(currency: str, payout_date: date):
+    year = (date(payout_date.year, 1, 1), date(payout_date.year, 12, 31))
+    return (
+        select(func.coalesce(func.sum(PayoutLine.gross_minor), 0))
+        .join(PayoutBatch)
+        .where(
+            PayoutLine.status == "payable",
+            PayoutBatch.state == "paid",
+            PayoutBatch.currency == currency,
+            PayoutBatch.payout_date.between(*year),
+        )
+    )
+
+
+def paid_this_year(partner_id: int, currency: str, payout_date: date) -> int:
+    """Gross already paid to the partner in paid batches dated in the payout date's calendar year."""
+    return int(db.session.scalar(_paid_lines(currency, payout_date).where(PayoutLine.partner_id == partner_id)))
+
+
+def paid_this_year_per_partner(currency: str, payout_date: date) -> dict[int, int]:
+    """``paid_this_year`` of every partner paid this year, in one grouped query."""
+    rows = db.session.execute(
+        _paid_lines(currency, payout_date).add_columns(PayoutLine.partner_id).group_by(PayoutLine.partner_id)
+    )
+    return {partner_id: int(total) for total, partner_id in rows}
+
+
+def approve_batch(batch: PayoutBatch) -> PayoutBatch:
+    """Freeze the lines: what finance approved is what is exported and paid."""
+    if batch.state != "draft":
+        raise BatchError(f"batch {batch.id} is {batch.state}; only a draft can be approved")
+    batch.state, batch.approved_at = "approved", utcnow()
+    db.session.commit()
+    return batch
+
+
+def mark_exported(batch: PayoutBatch) -> None:
+    if batch.state == "approved":
+        batch.state = "exported"
+        db.session.commit()
+
+
+def mark_paid(batch: PayoutBatch, actor: str = "payouts") -> int:
+    """Append a 'paid' ledger row for each amount the batch paid; returns how many were appended."""
+    if batch.state not in ("approved", "exported"):
+        raise BatchError(f"batch {batch.id} is {batch.state}; approve it before marking it paid")
+    _refuse_reversed_items(batch)
+    now = utcnow()
+    item = LedgerEntry
+    paid = (
+        select(
+            item.partner_id,
+            item.offer_id,
+            item.conversion_id,
+            literal("paid"),
+            item.id,
+            item.amount_minor,
+            item.currency,
+            literal(batch.id),
+            literal(actor),
+            literal(f"payout batch {batch.id}"),
+            literal(now, UtcDateTime()),
+        )
+        .join(PayoutItem, PayoutItem.ledger_entry_id == item.id)
+        .where(PayoutItem.batch_id == batch.id)
+    )
+    columns = [
+        "partner_id",
+        "offer_id",
+        "conversion_id",
+        "kind",
+        "settles_id",
+        "amount_minor",
+        "currency",
+        "payout_batch_id",
+        "actor",
+        "reason",
+        "created_at",
+    ]
+    # ON CONFLICT DO NOTHING: a retried mark-paid (a timeout after the commit) appends nothing twice.
+    statement = dialect_insert(LedgerEntry).from_select(columns, paid).on_conflict_do_nothing()
+    appended = len(db.session.execute(statement.returning(LedgerEntry.id)).all())
+    batch.state, batch.paid_at = "paid", now
+    db.session.commit()
+    return appended
+
+
+def _refuse_reversed_items(batch: PayoutBatch) -> None:
+    # A commission reversed after the batch was built must not be paid; the figures finance approved
+    # include it, so the batch needs rebuilding rather than a silent change.
+    step = aliased(LedgerEntry)
+    reversed_ids = list(
+        db.session.scalars(
+            select(PayoutItem.ledger_entry_id)
+            .where(PayoutItem.batch_id == batch.id)
+            .where(exists().where(step.settles_id == PayoutItem.ledger_entry_id, step.kind == "reversed"))
+        )
+    )
+    if reversed_ids:
+        raise BatchError(
+            f"batch {batch.id} holds commissions reversed since it was built (ledger entries "
+            f"{', '.join(map(str, reversed_ids))}); build a new batch instead"
+        )
+
+
+def totals(batch: PayoutBatch) -> dict[str, int]:
+    """The batch's sums over all its lines (held lines count 0), in minor units."""
+    return {name: sum(getattr(line, name) for line in batch.lines) for name in ("amount_minor", *MONEY_FIELDS)}

@@ -1,0 +1,228 @@
+"""Writing the commission ledger: accrue on a conversion, approve after the hold, reverse, claw back, adjust.
+
+Every function appends rows (``payouts.ledger.models``) and never changes one. ``accrue`` and
+``on_status_change`` run inside the conversion's own transaction, so a conversion and its commissions
+commit or roll back together; ``approve_due`` and ``adjust`` are whole operations and commit themselves.
+Reading balances and commission lists is in ``payouts.ledger.queries``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, literal, select
+from sqlalchemy.orm import aliased
+
+from core.db import UtcDateTime, db, dialect_insert, utcnow
+from core.money import InvalidAmount, minor_digits
+from payouts.commissions.calculation import CommissionLine, CommissionRefused, commission_for
+from payouts.commissions.rules import CommissionPlan as Plan
+from payouts.commissions.rules import PlanError, parse_plan
+from payouts.ledger.models import CommissionPlan, LedgerEntry
+from payouts.ledger.volume import volume_before
+from tracker.attribution.models import Conversion
+from tracker.program.models import Offer, Partner
+
+log = logging.getLogger(__name__)
+SYSTEM_ACTOR = "ledger"
+# A conversion in these statuses waits: "review" is held for a person, the others are turned down.
+_NOT_APPROVABLE = ("review", "rejected", "reversed")
+
+
+class LedgerError(ValueError):
+    """A ledger write that would be wrong (an adjustment without a reason, of 0); the message says why."""
+
+
+def plan_for(offer_id: int) -> Plan | None:
+    row = db.session.scalar(select(CommissionPlan).where(CommissionPlan.offer_id == offer_id))
+    return None if row is None else parse_plan(row.plan)
+
+
+def accrue(conversion: Conversion) -> list[LedgerEntry]:
+    """Append 'accrued' rows for the conversion's partner and its parent; nothing without a partner or plan."""
+    if conversion.partner_id is None:
+        return []
+    try:
+        plan = plan_for(conversion.offer_id)
+    except PlanError:
+        # Only a plan stored before a stricter parse_plan gets here (the API checks every plan it
+        # stores). The conversion must still be recorded; the error names the offer to fix.
+        log.exception(
+            "offer %s: stored commission plan no longer parses; conversion %s not priced",
+            conversion.offer_id,
+            conversion.id,
+        )
+        return []
+    if plan is None or conversion.event not in plan.events:
+        return []
+    # Caps are read-then-write: lock the partner's row (PostgreSQL; SQLite has one writer anyway) so two
+    # conversions of one partner at once cannot both take the last lead of a cap.
+    partner = db.session.scalar(select(Partner).where(Partner.id == conversion.partner_id).with_for_update())
+    offer = db.session.get(Offer, conversion.offer_id)
+    approve_after = conversion.occurred_at + timedelta(days=offer.hold_days)
+    entries = [
+        _accrual(conversion, line, plan.currency, approve_after)
+        for line in _lines(plan, conversion, partner)
+        if line is not None
+    ]
+    db.session.add_all(entries)
+    db.session.flush()
+    return entries
+
+
+def _lines(plan: Plan, conversion: Conversion, partner: Partner) -> list[CommissionLine | None]:
+    try:
+        result = commission_for(
+            plan,
+            event=conversion.event,
+            amount_minor=conversion.amount_minor,
+            currency=conversion.currency,
+            partner_id=partner.id,
+            partner_tier=partner.tier,
+            parent_id=partner.parent_id,
+            period_volume=volume_before(plan, plan.events[conversion.event], conversion),
+        )
+    except CommissionRefused as refusal:
+        return _refused(conversion, str(refusal))
+    # A parent line of 0 (a lead has no sale to take a share of) is noise; a capped partner line of 0
+    # stays, so the partner sees that the cap, not a lost conversion, is why it earned nothing.
+    parent = result.parent if result.parent is not None and result.parent.amount_minor > 0 else None
+    return [result.partner, parent]
+
+
+def _refused(conversion: Conversion, refusal: str) -> list[CommissionLine]:
+    # The conversion stays recorded; a visible 0 line tells finance why nothing accrued, where a log
+    # line alone would be a commission silently lost.
+    log.warning("conversion %s not priced: %s", conversion.id, refusal)
+    return [CommissionLine(conversion.partner_id, 0, f"not priced: {refusal}")]
+
+
+def _accrual(conversion: Conversion, line: CommissionLine, currency: str, approve_after: datetime) -> LedgerEntry:
+    role = "partner" if line.partner_id == conversion.partner_id else "parent"
+    reason = line.rule if line.cap_reason is None else f"{line.rule}; {line.cap_reason}"
+    return LedgerEntry(
+        partner_id=line.partner_id,
+        offer_id=conversion.offer_id,
+        conversion_id=conversion.id,
+        kind="accrued",
+        role=role,
+        amount_minor=line.amount_minor,
+        currency=currency,
+        approve_after=approve_after,
+        actor=SYSTEM_ACTOR,
+        reason=reason,
+    )
+
+
+def approve_due(now: datetime | None = None) -> int:
+    """Approve every accrual whose hold has passed and whose conversion is not held or turned down.
+
+    One INSERT ... SELECT ... ON CONFLICT DO NOTHING: when the worker and ``payouts approve-due`` (or two
+    workers) run at once, both select the same accruals, and the unique (settles_id, kind) key lets one
+    approval per accrual in while the other insert skips it, so neither fails nor duplicates.
+    """
+    now = now or utcnow()
+    accrual, later = LedgerEntry, aliased(LedgerEntry)
+    settled = exists().where(later.settles_id == accrual.id, later.kind.in_(("approved", "reversed", "clawed_back")))
+    due = (
+        select(
+            accrual.partner_id,
+            accrual.offer_id,
+            accrual.conversion_id,
+            literal("approved"),
+            accrual.id,
+            accrual.amount_minor,
+            accrual.currency,
+            literal(SYSTEM_ACTOR),
+            literal("hold period passed"),
+            literal(now, UtcDateTime()),
+        )
+        .join(Conversion, Conversion.id == accrual.conversion_id)
+        .where(
+            accrual.kind == "accrued", accrual.approve_after <= now, Conversion.status.not_in(_NOT_APPROVABLE), ~settled
+        )
+    )
+    columns = [
+        "partner_id",
+        "offer_id",
+        "conversion_id",
+        "kind",
+        "settles_id",
+        "amount_minor",
+        "currency",
+        "actor",
+        "reason",
+        "created_at",
+    ]
+    statement = dialect_insert(LedgerEntry).from_select(columns, due)
+    # Counted from RETURNING: drivers disagree on rowcount for INSERT ... SELECT (psycopg reports 0).
+    approved = len(db.session.execute(statement.on_conflict_do_nothing().returning(LedgerEntry.id)).all())
+    db.session.commit()
+    return approved
+
+
+def on_status_change(conversion: Conversion, new_status: str) -> list[LedgerEntry]:
+    """Cancel the conversion's commissions when it is rejected or reversed; claw back what was paid.
+
+    An advertiser's explicit approve appends nothing: the hold period exists for refunds and chargebacks
+    that come after the advertiser's decision, so approval by the ledger still waits for ``approve_after``.
+    """
+    if new_status not in ("rejected", "reversed"):
+        return []
+    entries = []
+    for accrual in db.session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.conversion_id == conversion.id, LedgerEntry.kind == "accrued")
+        .order_by(LedgerEntry.id)
+    ):
+        steps = set(db.session.scalars(select(LedgerEntry.kind).where(LedgerEntry.settles_id == accrual.id)))
+        if steps & {"reversed", "clawed_back"}:
+            continue
+        # Paid money cannot be cancelled, only owed back: a negative line the next payout batch nets.
+        kind = "clawed_back" if "paid" in steps else "reversed"
+        entries.append(_settlement(accrual, kind, -accrual.amount_minor, f"conversion {new_status}"))
+    db.session.add_all(entries)
+    db.session.flush()
+    return entries
+
+
+def _settlement(item: LedgerEntry, kind: str, amount_minor: int, reason: str) -> LedgerEntry:
+    return LedgerEntry(
+        partner_id=item.partner_id,
+        offer_id=item.offer_id,
+        conversion_id=item.conversion_id,
+        kind=kind,
+        settles_id=item.id,
+        amount_minor=amount_minor,
+        currency=item.currency,
+        actor=SYSTEM_ACTOR,
+        reason=reason,
+    )
+
+
+def adjust(partner_id: int, amount_minor: int, currency: str, reason: str, actor: str) -> LedgerEntry:
+    """Append a manual line, payable at once, keeping who made it and why."""
+    if not reason or not reason.strip():
+        raise LedgerError("an adjustment needs a reason")
+    if not actor or not actor.strip():
+        raise LedgerError("an adjustment needs the name of who made it")
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor == 0:
+        raise LedgerError(f"an adjustment must be a non-zero whole number of minor units, not {amount_minor!r}")
+    try:
+        minor_digits(currency)
+    except InvalidAmount as error:
+        raise LedgerError(str(error)) from None
+    if db.session.get(Partner, partner_id) is None:
+        raise LedgerError(f"partner {partner_id} does not exist")
+    entry = LedgerEntry(
+        partner_id=partner_id,
+        kind="adjusted",
+        amount_minor=amount_minor,
+        currency=currency,
+        actor=actor.strip(),
+        reason=reason.strip(),
+    )
+    db.session.add(entry)
+    db.session.commit()
+    return entry

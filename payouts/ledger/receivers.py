@@ -1,0 +1,45 @@
+"""The ledger's answers to what attribution announces: accrue on a new conversion, settle on a status
+change, and tell a partner's postback the commission it earned.
+
+They run inside the conversion's transaction (blinker calls receivers synchronously), so a conversion and
+its commissions commit together, and a ledger failure rolls the conversion back instead of losing money.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core.db import db
+from core.money import to_major
+from payouts.ledger.entries import accrue, on_status_change
+from payouts.ledger.models import LedgerEntry
+from tracker.attribution.models import Conversion
+from tracker.attribution.signals import conversion_recorded, conversion_status_changed
+from tracker.postbacks.signals import macros_requested
+
+
+def accrue_commissions(conversion: Conversion, **_: object) -> None:
+    accrue(conversion)
+
+
+def settle_commissions(conversion: Conversion, *, status: str, **_: object) -> None:
+    on_status_change(conversion, status)
+
+
+def commission_macro(conversion: Conversion, **_: object) -> dict[str, str]:
+    """``{commission}``: what the converting partner accrued on this conversion, in major units."""
+    row = db.session.execute(
+        select(func.sum(LedgerEntry.amount_minor), func.min(LedgerEntry.currency)).where(
+            LedgerEntry.conversion_id == conversion.id, LedgerEntry.kind == "accrued", LedgerEntry.role == "partner"
+        )
+    ).one()
+    amount_minor, currency = row
+    if amount_minor is None:
+        return {}
+    return {"commission": f"{to_major(amount_minor, currency):f}"}
+
+
+def connect() -> None:
+    conversion_recorded.connect(accrue_commissions)
+    conversion_status_changed.connect(settle_commissions)
+    macros_requested.connect(commission_macro)

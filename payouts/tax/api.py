@@ -1,0 +1,121 @@
+"""API for tax: partners' tax profiles, the regimes in the presets, and quotes for finance."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from spectree import Response
+
+from core.auth import actor_name, principal, require_roles
+from core.db import db, utcnow
+from core.errors import ApiError, commit_or_conflict
+from core.openapi import api_spec
+from payouts.tax.engine.quote import PresetError, active_regimes
+from payouts.tax.models import TaxProfile
+from payouts.tax.profiles import ProfileInvalid, clean_profile, find_profile, payability
+from payouts.tax.quotes import QuoteRefused, QuoteRequest, regime_summary, run_quote
+from payouts.tax.regime_store import drop_edit, save_edit
+from payouts.tax.schemas import QuoteIn, QuoteOut, RegimeEditIn, RegimeList, RegimeOut, TaxProfileIn, TaxProfileOut
+from tracker.program.models import Partner
+
+bp = Blueprint("payouts_api_tax", __name__, url_prefix="/api/v1")
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
+
+
+def profile_out(profile: TaxProfile) -> TaxProfileOut:
+    out = TaxProfileOut.model_validate(profile)
+    out.unpayable_reason = payability(profile, utcnow().date())
+    return out
+
+
+@bp.put("/partners/<int:partner_id>/tax-profile")
+@require_roles("admin", "finance")
+@api_spec.validate(
+    json=TaxProfileIn, resp=Response(HTTP_200=TaxProfileOut, HTTP_201=TaxProfileOut, **ERRORS), tags=["tax"]
+)
+def put_tax_profile(partner_id: int, json: TaxProfileIn):
+    """Create or replace the partner's tax profile; every field is checked before anything is written."""
+    if db.session.get(Partner, partner_id) is None:
+        raise ApiError(404, f"partner {partner_id} not found")
+    try:
+        values = clean_profile(json.model_dump(), today=utcnow().date())
+    except ProfileInvalid as error:
+        details = [{"field": field, "reason": reason} for field, reason in error.problems.items()]
+        raise ApiError(422, f"invalid tax profile: {error}", details) from None
+    profile = find_profile(partner_id)
+    created = profile is None
+    if created:
+        profile = TaxProfile(partner_id=partner_id)
+        db.session.add(profile)
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.updated_at, profile.updated_by_key_id = utcnow(), principal().key_id
+    # Two first PUTs for one partner race to insert; the unique partner_id lets one win, and the
+    # other is told to send again (it will then replace the winner's profile, as a PUT should).
+    commit_or_conflict(f"partner {partner_id}'s tax profile was created meanwhile; send the PUT again")
+    return profile_out(profile), 201 if created else 200
+
+
+@bp.get("/partners/<int:partner_id>/tax-profile")
+@require_roles("admin", "finance", "partner")
+@api_spec.validate(resp=Response(HTTP_200=TaxProfileOut, **ERRORS), tags=["tax"])
+def get_tax_profile(partner_id: int):
+    """The partner's tax profile; a partner key reads only its own."""
+    who = principal()
+    # Tax ids and bank details belong to the partner alone: even its distributor gets the same 404 as
+    # for a partner without a profile, so the answer does not tell whether one exists.
+    visible = who.role != "partner" or who.partner_id == partner_id
+    profile = find_profile(partner_id) if visible else None
+    if profile is None:
+        raise ApiError(404, f"no tax profile for partner {partner_id}")
+    return profile_out(profile)
+
+
+@bp.get("/tax/regimes")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_200=RegimeList, **ERRORS), tags=["tax"])
+def list_regimes():
+    """Every regime in the presets with its notes, the profile inputs it reads and its dated versions."""
+    regimes = active_regimes().values()
+    return RegimeList(items=[RegimeOut.model_validate(regime_summary(regime)) for regime in regimes])
+
+
+@bp.put("/tax/regimes/<code>")
+@require_roles("admin", "finance")
+@api_spec.validate(json=RegimeEditIn, resp=Response(HTTP_200=RegimeOut, **ERRORS), tags=["tax"])
+def edit_regime(code: str, json: RegimeEditIn):
+    """Replace (or add) one regime's definition, in the presets' own format, for every node at once."""
+    try:
+        regime = save_edit(code, json.model_dump(), actor_name(principal()))
+    except PresetError as error:
+        raise ApiError(422, str(error)) from None
+    return RegimeOut.model_validate(regime_summary(regime))
+
+
+@bp.delete("/tax/regimes/<code>/edit")
+@require_roles("admin", "finance")
+def drop_regime_edit(code: str):
+    """Put the shipped preset back for this regime."""
+    if not drop_edit(code):
+        raise ApiError(404, f"regime {code!r} has no edit to drop")
+    return "", 204
+
+
+@bp.post("/tax/quotes")
+@require_roles("admin", "finance")
+@api_spec.validate(json=QuoteIn, resp=Response(HTTP_200=QuoteOut, **ERRORS), tags=["tax"])
+def create_quote(json: QuoteIn):
+    """What paying this would cost: gross, withholding, contributions, VAT, net and company cost."""
+    request = QuoteRequest(
+        amount=json.amount,
+        payout_date=json.payout_date,
+        regime=json.regime,
+        partner_id=json.partner_id,
+        basis=json.basis,
+        paid_this_year=json.paid_this_year,
+        inputs=json.inputs,
+    )
+    try:
+        answer = run_quote(request)
+    except QuoteRefused as error:
+        raise ApiError(422, str(error), [{"field": error.field, "reason": error.reason}]) from None
+    return QuoteOut.model_validate(answer)

@@ -1,0 +1,273 @@
+"""API for attribution: conversions posted server to server and their status, deal registrations and coupons."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from spectree import Response
+from sqlalchemy import select
+
+from core.auth import Principal, actor_name, principal, require_roles
+from core.db import db, utcnow
+from core.errors import ApiError, commit_or_conflict
+from core.money import to_major
+from core.openapi import api_spec
+from core.schemas import ListQuery
+from tracker.attribution.conversions import (
+    ConversionInput,
+    InvalidConversion,
+    TransitionRefused,
+    change_status,
+    record_conversion,
+)
+from tracker.attribution.deals import DealRefused, reassign_deal, register_deal, registration_key
+from tracker.attribution.models import Conversion, ConversionEvent, Coupon, DealRegistration
+from tracker.attribution.schemas import (
+    ConversionEventOut,
+    ConversionIn,
+    ConversionList,
+    ConversionOut,
+    ConversionQuery,
+    CouponIn,
+    CouponList,
+    CouponOut,
+    DealRegistrationIn,
+    DealRegistrationList,
+    DealRegistrationOut,
+    ReassignIn,
+    StatusChangeIn,
+)
+from tracker.program.models import Offer, Partner
+from tracker.program.scopes import owned_partner_id
+from tracker.services import tracker
+
+bp = Blueprint("conversions_api", __name__, url_prefix="/api/v1")
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
+
+
+def conversion_out(conversion: Conversion, with_events: bool = False) -> ConversionOut:
+    events = []
+    if with_events:
+        events = [
+            ConversionEventOut.model_validate(e)
+            for e in db.session.scalars(
+                select(ConversionEvent)
+                .where(ConversionEvent.conversion_id == conversion.id)
+                .order_by(ConversionEvent.id)
+            )
+        ]
+    amount = (
+        str(to_major(conversion.amount_minor, conversion.currency)) if conversion.amount_minor is not None else None
+    )
+    return ConversionOut(
+        id=conversion.id,
+        offer_id=conversion.offer_id,
+        event=conversion.event,
+        order_id=conversion.order_id,
+        amount=amount,
+        currency=conversion.currency,
+        occurred_at=conversion.occurred_at,
+        source=conversion.source,
+        status=conversion.status,
+        partner_id=conversion.partner_id,
+        attributed_by=conversion.carrier,
+        click_id=conversion.click_id,
+        review_reasons=conversion.review_reasons,
+        attribution_notes=conversion.attribution_notes,
+        events=events,
+    )
+
+
+def _own_offer(who: Principal, reference) -> Offer:
+    column = Offer.id if isinstance(reference, int) else Offer.slug
+    offer = db.session.scalar(select(Offer).where(column == reference))
+    if offer is None or (who.role == "advertiser" and offer.advertiser_id != who.advertiser_id):
+        raise ApiError(404, f"offer {reference!r} not found among this key's offers")
+    return offer
+
+
+def conversions_visible_to(who: Principal):
+    query = select(Conversion)
+    if who.role == "advertiser":
+        query = query.join(Offer, Conversion.offer_id == Offer.id).where(Offer.advertiser_id == who.advertiser_id)
+    elif who.role == "partner":
+        query = query.where(Conversion.partner_id == who.partner_id)
+    return query
+
+
+@bp.post("/conversions")
+@require_roles("admin", "advertiser")
+@api_spec.validate(
+    json=ConversionIn, resp=Response(HTTP_200=ConversionOut, HTTP_201=ConversionOut, **ERRORS), tags=["conversions"]
+)
+def post_conversion(json: ConversionIn):
+    """Record a lead, sale or custom event; a repeat of (offer, event, order_id) returns the first."""
+    who = principal()
+    offer = _own_offer(who, json.offer)
+    customer = json.customer
+    data = ConversionInput(
+        event=json.event,
+        order_id=json.order_id,
+        source="api",
+        amount=json.amount,
+        currency=json.currency,
+        occurred_at=json.occurred_at,
+        token=json.token,
+        ref_code=json.ref_code,
+        coupon=json.coupon,
+        email=customer.email if customer else None,
+        company_domain=customer.company_domain if customer else None,
+        tax_id=customer.tax_id if customer else None,
+    )
+    try:
+        conversion, created = record_conversion(offer, data, actor_name(who), tracker().token_key)
+    except InvalidConversion as exc:
+        raise ApiError(422, str(exc)) from None
+    return conversion_out(conversion), 201 if created else 200
+
+
+@bp.get("/conversions")
+@require_roles("admin", "finance", "advertiser", "partner")
+@api_spec.validate(query=ConversionQuery, resp=Response(HTTP_200=ConversionList, **ERRORS), tags=["conversions"])
+def list_conversions(query: ConversionQuery):
+    statement = conversions_visible_to(principal())
+    if query.status:
+        statement = statement.where(Conversion.status == query.status)
+    if query.offer_id:
+        statement = statement.where(Conversion.offer_id == query.offer_id)
+    statement = statement.order_by(Conversion.id.desc()).limit(query.limit).offset(query.offset)
+    return ConversionList(items=[conversion_out(c) for c in db.session.scalars(statement)])
+
+
+def _visible_conversion(conversion_id: int) -> Conversion:
+    conversion = db.session.scalar(conversions_visible_to(principal()).where(Conversion.id == conversion_id))
+    if conversion is None:
+        raise ApiError(404, f"conversion {conversion_id} not found")
+    return conversion
+
+
+@bp.get("/conversions/<int:conversion_id>")
+@require_roles("admin", "finance", "advertiser", "partner")
+@api_spec.validate(resp=Response(HTTP_200=ConversionOut, **ERRORS), tags=["conversions"])
+def get_conversion(conversion_id: int):
+    return conversion_out(_visible_conversion(conversion_id), with_events=True)
+
+
+def _decide(conversion_id: int, action: str, reason: str):
+    if action in ("reject", "reverse") and not reason:
+        raise ApiError(422, f"a reason is required to {action} a conversion")
+    conversion = _visible_conversion(conversion_id)
+    try:
+        change_status(conversion, action, actor_name(principal()), reason)
+    except TransitionRefused as exc:
+        raise ApiError(409, str(exc)) from None
+    return conversion_out(conversion, with_events=True)
+
+
+@bp.post("/conversions/<int:conversion_id>/approve")
+@require_roles("admin", "advertiser")
+@api_spec.validate(json=StatusChangeIn, resp=Response(HTTP_200=ConversionOut, **ERRORS), tags=["conversions"])
+def approve_conversion(conversion_id: int, json: StatusChangeIn):
+    return _decide(conversion_id, "approve", json.reason)
+
+
+@bp.post("/conversions/<int:conversion_id>/reject")
+@require_roles("admin", "advertiser")
+@api_spec.validate(json=StatusChangeIn, resp=Response(HTTP_200=ConversionOut, **ERRORS), tags=["conversions"])
+def reject_conversion(conversion_id: int, json: StatusChangeIn):
+    return _decide(conversion_id, "reject", json.reason)
+
+
+@bp.post("/conversions/<int:conversion_id>/reverse")
+@require_roles("admin", "advertiser")
+@api_spec.validate(json=StatusChangeIn, resp=Response(HTTP_200=ConversionOut, **ERRORS), tags=["conversions"])
+def reverse_conversion(conversion_id: int, json: StatusChangeIn):
+    return _decide(conversion_id, "reverse", json.reason)
+
+
+DEAL_ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
+
+
+def _scoped(model, who: Principal):
+    query = select(model)
+    if who.role == "partner":
+        query = query.where(model.partner_id == who.partner_id)
+    elif who.role == "advertiser":
+        query = query.join(Offer, model.offer_id == Offer.id).where(Offer.advertiser_id == who.advertiser_id)
+    return query
+
+
+def _active_offer(offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None:
+        raise ApiError(422, f"offer {offer_id} does not exist")
+    return offer
+
+
+def _existing_partner(partner_id: int) -> Partner:
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:
+        raise ApiError(422, f"partner {partner_id} does not exist")
+    return partner
+
+
+@bp.post("/deal-registrations")
+@require_roles("admin", "partner")
+@api_spec.validate(json=DealRegistrationIn, resp=Response(HTTP_201=DealRegistrationOut, **DEAL_ERRORS), tags=["deals"])
+def create_deal_registration(json: DealRegistrationIn):
+    """Register a prospect company; the first valid registration holds it for the offer's period."""
+    partner_id = owned_partner_id(principal(), json.partner_id)
+    _existing_partner(partner_id)
+    offer = _active_offer(json.offer_id)
+    try:
+        key = registration_key(json.company_domain, json.tax_id)
+        registration = register_deal(offer, partner_id, key, json.company_name, utcnow())
+    except DealRefused as exc:
+        status = 409 if "registered" in str(exc) else 422
+        raise ApiError(status, str(exc)) from None
+    return DealRegistrationOut.model_validate(registration), 201
+
+
+@bp.get("/deal-registrations")
+@require_roles("admin", "finance", "advertiser", "partner")
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=DealRegistrationList, **DEAL_ERRORS), tags=["deals"])
+def list_deal_registrations(query: ListQuery):
+    statement = _scoped(DealRegistration, principal()).order_by(DealRegistration.id.desc())
+    rows = db.session.scalars(statement.limit(query.limit).offset(query.offset))
+    return DealRegistrationList(items=[DealRegistrationOut.model_validate(r) for r in rows])
+
+
+@bp.post("/deal-registrations/<int:registration_id>/reassign")
+@require_roles("admin")
+@api_spec.validate(json=ReassignIn, resp=Response(HTTP_200=DealRegistrationOut, **DEAL_ERRORS), tags=["deals"])
+def reassign_deal_registration(registration_id: int, json: ReassignIn):
+    registration = db.session.get(DealRegistration, registration_id)
+    if registration is None:
+        raise ApiError(404, f"deal registration {registration_id} not found")
+    _existing_partner(json.partner_id)
+    return DealRegistrationOut.model_validate(
+        reassign_deal(registration, json.partner_id, actor_name(principal()), json.reason)
+    )
+
+
+@bp.post("/coupons")
+@require_roles("admin", "advertiser")
+@api_spec.validate(json=CouponIn, resp=Response(HTTP_201=CouponOut, **DEAL_ERRORS), tags=["deals"])
+def create_coupon(json: CouponIn):
+    who = principal()
+    offer = _active_offer(json.offer_id)
+    if who.role == "advertiser" and offer.advertiser_id != who.advertiser_id:
+        raise ApiError(403, "an advertiser key creates coupons only for its own offers")
+    _existing_partner(json.partner_id)
+    coupon = Coupon(code=json.code.upper(), partner_id=json.partner_id, offer_id=offer.id)
+    db.session.add(coupon)
+    # Codes are unique whatever their case; the constraint settles two creators racing for one.
+    commit_or_conflict(f"coupon code {json.code.upper()!r} is taken")
+    return CouponOut.model_validate(coupon), 201
+
+
+@bp.get("/coupons")
+@require_roles("admin", "finance", "advertiser", "partner")
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=CouponList, **DEAL_ERRORS), tags=["deals"])
+def list_coupons(query: ListQuery):
+    rows = db.session.scalars(_scoped(Coupon, principal()).order_by(Coupon.id).limit(query.limit).offset(query.offset))
+    return CouponList(items=[CouponOut.model_validate(c) for c in rows])

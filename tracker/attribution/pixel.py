@@ -1,0 +1,127 @@
+"""The URLs advertisers' pages call: the conversion pixel, the landing helper, and token → reference code."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from sqlalchemy import func, select
+
+from core.db import db, utcnow
+from tracker.attribution.conversions import ConversionInput, InvalidConversion, record_conversion
+from tracker.attribution.models import Conversion, PixelError
+from tracker.clicks import refcodes, tokens
+from tracker.clicks.records import click_id_time, ip_prefix
+from tracker.program.models import Click, Offer
+from tracker.services import tracker
+
+log = logging.getLogger(__name__)
+bp = Blueprint("public", __name__)
+TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
+PIXEL_BURST_PER_HOUR = 5
+
+
+def _gif() -> Response:
+    return Response(TRANSPARENT_GIF, mimetype="image/gif", headers=NO_CACHE)
+
+
+def _pixel_input(offer: Offer) -> ConversionInput:
+    args = request.args
+    order_id = (args.get("order_id") or "").strip()
+    if not order_id or len(order_id) > 128:
+        raise InvalidConversion("order_id is required (at most 128 characters)")
+    prefix = ip_prefix(request.remote_addr)
+    reasons = ["pixel_needs_approval"] if offer.pixel_requires_approval else []
+    if prefix and _recent_pixels_from(offer, prefix) >= PIXEL_BURST_PER_HOUR:
+        reasons.append("ip_burst")
+    return ConversionInput(
+        event=(args.get("event") or "lead").strip(),
+        order_id=order_id,
+        source="pixel",
+        amount=args.get("amount") or None,
+        currency=(args.get("currency") or "").strip().upper() or None,
+        token=args.get("atk") or None,
+        ref_code=args.get("ref") or None,
+        coupon=args.get("coupon") or None,
+        email=args.get("email") or None,
+        company_domain=args.get("domain") or None,
+        tax_id=args.get("tax_id") or None,
+        ip_prefix=prefix,
+        extra_review_reasons=reasons,
+    )
+
+
+def _recent_pixels_from(offer: Offer, prefix: str) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Conversion)
+        .where(
+            Conversion.offer_id == offer.id,
+            Conversion.ip_prefix == prefix,
+            Conversion.received_at >= utcnow() - timedelta(hours=1),
+        )
+    )
+
+
+def _record_pixel_error(offer_slug: str, reason: str) -> None:
+    db.session.rollback()
+    db.session.add(
+        PixelError(
+            offer_slug=offer_slug[:64], reason=reason[:500], query=request.query_string.decode(errors="replace")[:2048]
+        )
+    )
+    db.session.commit()
+
+
+@bp.get("/p/<offer_slug>.gif")
+def pixel(offer_slug: str):
+    """Always a 1x1 GIF: a broken pixel must never show on the advertiser's thank-you page."""
+    try:
+        offer = db.session.scalar(select(Offer).where(Offer.slug == offer_slug))
+        if offer is None:
+            raise InvalidConversion(f"unknown offer {offer_slug!r}")
+        record_conversion(offer, _pixel_input(offer), "pixel", tracker().token_key)
+    except InvalidConversion as exc:
+        _record_pixel_error(offer_slug, str(exc))
+    except Exception:
+        log.exception("pixel for %s failed", offer_slug)
+        try:
+            _record_pixel_error(offer_slug, "internal error; it has been logged")
+        except Exception:
+            db.session.rollback()
+    return _gif()
+
+
+@bp.get("/t.js")
+def landing_helper():
+    response = send_from_directory(current_app.static_folder, "t.js", mimetype="application/javascript", max_age=3600)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _cors(response: Response) -> Response:
+    # The helper runs on the advertiser's origin and asks this one; no credentials are ever involved.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/t/ref")
+def reference_for_token():
+    """Turn a valid click token into its reference code, for the landing helper to show."""
+    token = request.args.get("atk", "")
+    try:
+        claims = tokens.verify_token(tracker().token_key, token)
+    except tokens.InvalidToken as exc:
+        return _cors(jsonify(error=f"invalid token: {exc}", status=400)), 400
+    code = db.session.scalar(select(Click.ref_code).where(Click.id == claims.click_id))
+    if code is None:
+        recent = utcnow() - click_id_time(claims.click_id) < timedelta(minutes=2)
+        if recent:
+            return _cors(jsonify(pending=True)), 202
+        return _cors(jsonify(error="no click recorded for this token", status=404)), 404
+    response = _cors(jsonify(ref=refcodes.display(code)))
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response

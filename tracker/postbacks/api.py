@@ -1,0 +1,119 @@
+"""API for partner postbacks: a partner sets its URL template, reads its delivery log, sends a test."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from spectree import Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.auth import principal, require_roles
+from core.db import db
+from core.errors import ApiError
+from core.openapi import api_spec
+from tracker.postbacks.delivery import send_test
+from tracker.postbacks.messages import PostbackRefused, check_target, render_url
+from tracker.postbacks.models import PostbackDelivery, PostbackEndpoint, new_secret
+from tracker.postbacks.schemas import (
+    DeliveryList,
+    DeliveryOut,
+    DeliveryQuery,
+    PartnerQuery,
+    PostbackIn,
+    PostbackOut,
+    SendTestIn,
+)
+from tracker.program.models import Partner
+from tracker.services import tracker
+
+bp = Blueprint("postbacks_api", __name__, url_prefix="/api/v1")
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_422": None}
+
+
+def _partner_id(requested: int | None) -> int:
+    """A partner key manages only its own postback; an admin key names the partner."""
+    who = principal()
+    if who.role == "partner":
+        if requested not in (None, who.partner_id):
+            raise ApiError(403, "a partner key manages only its own postback")
+        return who.partner_id
+    if requested is None:
+        raise ApiError(422, "partner_id is required with an admin key")
+    return requested
+
+
+def _endpoint_of(partner_id: int) -> PostbackEndpoint:
+    endpoint = db.session.scalar(select(PostbackEndpoint).where(PostbackEndpoint.partner_id == partner_id))
+    if endpoint is None:
+        raise ApiError(404, f"partner {partner_id} has no postback URL; set one with PUT /api/v1/postback")
+    return endpoint
+
+
+def _save(partner_id: int, json: PostbackIn) -> PostbackEndpoint:
+    endpoint = db.session.scalar(select(PostbackEndpoint).where(PostbackEndpoint.partner_id == partner_id))
+    if endpoint is None:
+        endpoint = PostbackEndpoint(partner_id=partner_id, secret=new_secret())
+        db.session.add(endpoint)
+    elif json.rotate_secret:
+        endpoint.secret = new_secret()
+    endpoint.url_template, endpoint.active = json.url_template, json.active
+    db.session.commit()
+    return endpoint
+
+
+@bp.put("/postback")
+@require_roles("admin", "partner")
+@api_spec.validate(
+    query=PartnerQuery, json=PostbackIn, resp=Response(HTTP_200=PostbackOut, **ERRORS), tags=["postbacks"]
+)
+def put_postback(query: PartnerQuery, json: PostbackIn):
+    partner_id = _partner_id(query.partner_id)
+    if db.session.get(Partner, partner_id) is None:
+        raise ApiError(422, f"partner {partner_id} does not exist")
+    try:
+        # Macros never reach the host, so rendering them empty checks the host every postback uses.
+        check_target(render_url(json.url_template, {}), tracker().settings.allow_private_postback_targets)
+    except PostbackRefused as exc:
+        raise ApiError(422, f"postback URL refused: {exc}") from None
+    try:
+        endpoint = _save(partner_id, json)
+    except IntegrityError:
+        # Two first PUTs for one partner race to insert; the unique partner_id keeps one row, and
+        # the loser applies its values to the winner's row instead.
+        db.session.rollback()
+        endpoint = _save(partner_id, json)
+    return PostbackOut.model_validate(endpoint)
+
+
+@bp.get("/postback")
+@require_roles("admin", "partner")
+@api_spec.validate(query=PartnerQuery, resp=Response(HTTP_200=PostbackOut, **ERRORS), tags=["postbacks"])
+def get_postback(query: PartnerQuery):
+    return PostbackOut.model_validate(_endpoint_of(_partner_id(query.partner_id)))
+
+
+@bp.get("/postback/deliveries")
+@require_roles("admin", "partner")
+@api_spec.validate(query=DeliveryQuery, resp=Response(HTTP_200=DeliveryList, **ERRORS), tags=["postbacks"])
+def list_deliveries(query: DeliveryQuery):
+    partner_id = _partner_id(query.partner_id)
+    statement = (
+        select(PostbackDelivery)
+        .join(PostbackEndpoint, PostbackDelivery.endpoint_id == PostbackEndpoint.id)
+        .where(PostbackEndpoint.partner_id == partner_id)
+        .order_by(PostbackDelivery.created_at.desc(), PostbackDelivery.id.desc())
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    return DeliveryList(items=[DeliveryOut.model_validate(d) for d in db.session.scalars(statement)])
+
+
+@bp.post("/postback/test")
+@require_roles("admin", "partner")
+@api_spec.validate(
+    query=PartnerQuery, json=SendTestIn, resp=Response(HTTP_201=DeliveryOut, **ERRORS), tags=["postbacks"]
+)
+def post_test(query: PartnerQuery, json: SendTestIn):
+    """Send sample values to the postback URL now and answer with the result (never retried)."""
+    delivery = send_test(_endpoint_of(_partner_id(query.partner_id)))
+    return DeliveryOut.model_validate(delivery), 201

@@ -1,0 +1,191 @@
+"""API for the program: advertisers, partners, offers and partner links."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from spectree import Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.auth import principal, require_roles
+from core.db import db
+from core.errors import ApiError, commit_or_conflict
+from core.openapi import api_spec
+from core.schemas import ListQuery
+from tracker.program.links import generate_code
+from tracker.program.models import Advertiser, Link, Offer, Partner
+from tracker.program.schemas import (
+    AdvertiserIn,
+    AdvertiserList,
+    AdvertiserOut,
+    LinkIn,
+    LinkList,
+    LinkOut,
+    OfferIn,
+    OfferList,
+    OfferOut,
+    OfferPatch,
+    PartnerIn,
+    PartnerList,
+    PartnerOut,
+)
+from tracker.program.scopes import (
+    links_visible_to,
+    offers_visible_to,
+    owned_advertiser_id,
+    owned_partner_id,
+    partners_visible_to,
+)
+from tracker.services import tracker
+
+bp = Blueprint("program_api", __name__, url_prefix="/api/v1")
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_422": None}
+
+
+@bp.post("/advertisers")
+@require_roles("admin")
+@api_spec.validate(json=AdvertiserIn, resp=Response(HTTP_201=AdvertiserOut, **ERRORS), tags=["program"])
+def create_advertiser(json: AdvertiserIn):
+    advertiser = Advertiser(name=json.name, contact_email=str(json.contact_email))
+    db.session.add(advertiser)
+    db.session.commit()
+    return AdvertiserOut.model_validate(advertiser), 201
+
+
+@bp.get("/advertisers")
+@require_roles("admin", "finance", "advertiser")
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=AdvertiserList, **ERRORS), tags=["program"])
+def list_advertisers(query: ListQuery):
+    statement = select(Advertiser).order_by(Advertiser.id).limit(query.limit).offset(query.offset)
+    who = principal()
+    if who.role == "advertiser":
+        statement = statement.where(Advertiser.id == who.advertiser_id)
+    return AdvertiserList(items=[AdvertiserOut.model_validate(a) for a in db.session.scalars(statement)])
+
+
+def _check_parent(parent_id: int | None) -> None:
+    if parent_id is None:
+        return
+    parent = db.session.get(Partner, parent_id)
+    if parent is None:
+        raise ApiError(422, f"parent partner {parent_id} does not exist")
+    if parent.parent_id is not None:
+        # Overrides pay one level up (distributor over reseller); deeper chains are refused, not guessed.
+        raise ApiError(422, f"partner {parent_id} already has a parent; nest one level only")
+
+
+@bp.post("/partners")
+@require_roles("admin")
+@api_spec.validate(json=PartnerIn, resp=Response(HTTP_201=PartnerOut, **ERRORS), tags=["program"])
+def create_partner(json: PartnerIn):
+    _check_parent(json.parent_id)
+    partner = Partner(**json.model_dump())
+    db.session.add(partner)
+    db.session.commit()
+    return PartnerOut.model_validate(partner), 201
+
+
+@bp.get("/partners")
+@require_roles("admin", "finance", "advertiser", "partner")
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=PartnerList, **ERRORS), tags=["program"])
+def list_partners(query: ListQuery):
+    statement = partners_visible_to(principal()).order_by(Partner.id).limit(query.limit).offset(query.offset)
+    return PartnerList(items=[PartnerOut.model_validate(p) for p in db.session.scalars(statement)])
+
+
+LINK_ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
+
+
+@bp.post("/offers")
+@require_roles("admin", "advertiser")
+@api_spec.validate(json=OfferIn, resp=Response(HTTP_201=OfferOut, **LINK_ERRORS), tags=["offers"])
+def create_offer(json: OfferIn):
+    advertiser_id = owned_advertiser_id(principal(), json.advertiser_id)
+    if db.session.get(Advertiser, advertiser_id) is None:
+        raise ApiError(422, f"advertiser {advertiser_id} does not exist")
+    offer = Offer(**{**json.model_dump(), "advertiser_id": advertiser_id})
+    db.session.add(offer)
+    # Two requests may race for one slug; the unique constraint decides and the loser hears why.
+    commit_or_conflict(f"an offer with slug {json.slug!r} already exists")
+    return OfferOut.model_validate(offer), 201
+
+
+@bp.get("/offers")
+@require_roles("admin", "finance", "advertiser", "partner")
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=OfferList, **LINK_ERRORS), tags=["offers"])
+def list_offers(query: ListQuery):
+    statement = offers_visible_to(principal()).order_by(Offer.id).limit(query.limit).offset(query.offset)
+    return OfferList(items=[OfferOut.model_validate(o) for o in db.session.scalars(statement)])
+
+
+@bp.patch("/offers/<int:offer_id>")
+@require_roles("admin", "advertiser")
+@api_spec.validate(json=OfferPatch, resp=Response(HTTP_200=OfferOut, **LINK_ERRORS), tags=["offers"])
+def update_offer(offer_id: int, json: OfferPatch):
+    offer = db.session.scalar(offers_visible_to(principal()).where(Offer.id == offer_id))
+    if offer is None:
+        raise ApiError(404, f"offer {offer_id} not found")
+    for field, value in json.model_dump(exclude_unset=True).items():
+        setattr(offer, field, value)
+    db.session.commit()
+    # Other nodes see the change when their link cache entries expire (LINK_CACHE_SECONDS).
+    tracker().links.forget()
+    return OfferOut.model_validate(offer)
+
+
+def link_out(link: Link) -> LinkOut:
+    base = tracker().settings.public_base_url
+    return LinkOut(
+        id=link.id,
+        code=link.code,
+        url=f"{base}/c/{link.code}",
+        partner_id=link.partner_id,
+        offer_id=link.offer_id,
+        sub1=link.sub1,
+        sub2=link.sub2,
+        sub3=link.sub3,
+        sub4=link.sub4,
+        sub5=link.sub5,
+        created_at=link.created_at,
+    )
+
+
+def _insert_link(values: dict, custom_code: str | None) -> Link:
+    """Insert with the requested code, or draw generated codes until one is free."""
+    for _ in range(5):
+        link = Link(code=custom_code or generate_code(), **values)
+        db.session.add(link)
+        try:
+            db.session.commit()
+            return link
+        except IntegrityError:
+            # The unique index on code is the arbiter when two creators pick one code at once.
+            db.session.rollback()
+            if custom_code:
+                raise ApiError(409, f"link code {custom_code!r} is taken") from None
+    raise ApiError(503, "could not draw a free link code; try again")
+
+
+@bp.post("/links")
+@require_roles("admin", "partner")
+@api_spec.validate(json=LinkIn, resp=Response(HTTP_201=LinkOut, **LINK_ERRORS), tags=["links"])
+def create_link(json: LinkIn):
+    partner_id = owned_partner_id(principal(), json.partner_id)
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:
+        raise ApiError(422, f"partner {partner_id} does not exist")
+    offer = db.session.get(Offer, json.offer_id)
+    if offer is None:
+        raise ApiError(422, f"offer {json.offer_id} does not exist")
+    if offer.status != "active":
+        raise ApiError(422, f"offer {offer.slug!r} is {offer.status}; links need an active offer")
+    values = json.model_dump(exclude={"code", "partner_id"}) | {"partner_id": partner_id}
+    return link_out(_insert_link(values, json.code)), 201
+
+
+@bp.get("/links")
+@require_roles("admin", "finance", "advertiser", "partner")
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=LinkList, **LINK_ERRORS), tags=["links"])
+def list_links(query: ListQuery):
+    statement = links_visible_to(principal()).order_by(Link.id).limit(query.limit).offset(query.offset)
+    return LinkList(items=[link_out(link) for link in db.session.scalars(statement)])

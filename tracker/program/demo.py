@@ -1,0 +1,114 @@
+"""The demo program a newcomer sees on first start: one advertiser, one offer, three partners, links, keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+
+from core.apikeys import ApiKey, issue_key
+from core.db import db
+from tracker.program.models import Advertiser, Link, Offer, Partner
+from tracker.services import tracker
+
+DEMO_LABEL = "demo"
+PARTNERS = (
+    # (link code, name, kind, country, tier, parent link code)
+    ("demo-dist", "Northwind Distribution", "distributor", "DE", "distributor", None),
+    ("demo-resell", "Contoso Systems", "reseller", "DE", "authorized", "demo-dist"),
+    ("demo-aff", "Fabrikam Reviews", "affiliate", "FR", "standard", None),
+)
+
+
+def _get_or_create(model, lookup: dict, **values):
+    found = db.session.scalar(select(model).filter_by(**lookup))
+    if found is None:
+        found = model(**lookup, **values)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def create_demo() -> dict:
+    """Create what is missing of the demo program and issue fresh demo keys, revoking the old ones."""
+    base = tracker().settings.public_base_url
+    advertiser = _get_or_create(Advertiser, {"name": "Demo Vendor"}, contact_email="partners@vendor.example")
+    offer = _get_or_create(
+        Offer,
+        {"slug": "demo-crm"},
+        advertiser_id=advertiser.id,
+        name="Demo CRM, annual licence",
+        landing_url=f"{base}/demo/landing?utm_source=partners#pricing",
+        allowed_hosts=[urlsplit(base).hostname],
+        token_param="atk",
+    )
+    partners, links = {}, {}
+    for code, name, kind, country, tier, parent_code in PARTNERS:
+        parent = partners.get(parent_code)
+        partner = _get_or_create(
+            Partner,
+            {"name": name},
+            contact_email=f"{code}@partner.example",
+            kind=kind,
+            country=country,
+            tier=tier,
+            parent_id=parent.id if parent else None,
+        )
+        partners[code] = partner
+        links[code] = _get_or_create(Link, {"code": code}, partner_id=partner.id, offer_id=offer.id, sub1="demo")
+    db.session.execute(
+        update(ApiKey)
+        .where(ApiKey.label == DEMO_LABEL, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    keys = {
+        "admin": issue_key("admin", label=DEMO_LABEL)[1],
+        "finance": issue_key("finance", label=DEMO_LABEL)[1],
+        "advertiser": issue_key("advertiser", advertiser_id=advertiser.id, label=DEMO_LABEL)[1],
+        "partners": {
+            code: issue_key("partner", partner_id=partner.id, label=DEMO_LABEL)[1] for code, partner in partners.items()
+        },
+    }
+    db.session.commit()
+    return {
+        "base_url": base,
+        "advertiser": {"id": advertiser.id, "name": advertiser.name},
+        "offer": {"id": offer.id, "slug": offer.slug, "landing_url": offer.landing_url},
+        "partners": [
+            {
+                "id": partners[code].id,
+                "name": partners[code].name,
+                "kind": partners[code].kind,
+                "parent_id": partners[code].parent_id,
+                "link_code": code,
+                "link_url": f"{base}/c/{code}",
+                "key": keys["partners"][code],
+            }
+            for code, *_ in PARTNERS
+        ],
+        "keys": {role: keys[role] for role in ("admin", "finance", "advertiser")},
+    }
+
+
+def describe_demo(summary: dict) -> str:
+    lines = [
+        f"Handoff demo program at {summary['base_url']}",
+        "",
+        f"Offer {summary['offer']['slug']!r} lands on {summary['offer']['landing_url']}",
+        "",
+        "Partner links (open one in a browser):",
+    ]
+    for partner in summary["partners"]:
+        lines.append(f"  {partner['link_url']:<40} {partner['name']} ({partner['kind']})")
+    lines += ["", "API keys (shown once; running demo again issues new ones):"]
+    for role, key in summary["keys"].items():
+        lines.append(f"  {role:<11} {key}")
+    for partner in summary["partners"]:
+        lines.append(f"  partner    {partner['key']}  ({partner['name']})")
+    lines += [
+        "",
+        f"Try: curl -H 'Authorization: Bearer {summary['keys']['admin']}' "
+        f"'{summary['base_url']}/api/v1/stats?group_by=partner'",
+    ]
+    return "\n".join(lines)

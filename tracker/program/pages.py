@@ -1,0 +1,89 @@
+"""Pages a person looks at: the overview of a running Handoff, and the demo offer's landing page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import Integer, case, cast, func, select
+
+from core.db import db, utcnow
+from tracker.attribution.models import Conversion
+from tracker.clicks import refcodes, tokens
+from tracker.program.models import Click, Link, Offer, Partner
+from tracker.services import tracker
+
+bp = Blueprint("pages", __name__)
+
+
+def _link_overview(days: int = 30) -> list[dict]:
+    since = utcnow() - timedelta(days=days)
+    human = Click.traffic == "human"
+    counts = (
+        select(
+            Click.link_id,
+            func.sum(cast(case((human, 1), else_=0), Integer)).label("clicks"),
+            func.sum(cast(case((human & Click.is_unique, 1), else_=0), Integer)).label("unique_clicks"),
+            func.sum(cast(case((~human, 1), else_=0), Integer)).label("bot_clicks"),
+        )
+        .where(Click.created_at >= since)
+        .group_by(Click.link_id)
+        .subquery()
+    )
+    conversions = (
+        select(
+            Click.link_id,
+            func.sum(cast(case((Conversion.event == "lead", 1), else_=0), Integer)).label("leads"),
+            func.sum(cast(case((Conversion.event == "sale", 1), else_=0), Integer)).label("sales"),
+        )
+        .join(Click, Conversion.click_id == Click.id)
+        .where(Conversion.occurred_at >= since, Conversion.status.in_(("pending", "review", "approved")))
+        .group_by(Click.link_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Link.code,
+            Partner.name,
+            Partner.kind,
+            Offer.slug,
+            counts.c.clicks,
+            counts.c.unique_clicks,
+            counts.c.bot_clicks,
+            conversions.c.leads,
+            conversions.c.sales,
+        )
+        .join(Partner, Link.partner_id == Partner.id)
+        .join(Offer, Link.offer_id == Offer.id)
+        .outerjoin(counts, counts.c.link_id == Link.id)
+        .outerjoin(conversions, conversions.c.link_id == Link.id)
+        .order_by(Link.id)
+        .limit(200)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+@bp.get("/")
+def overview():
+    settings = tracker().settings
+    return render_template(
+        "overview.html",
+        links=_link_overview(),
+        base_url=settings.public_base_url,
+        click_stream=settings.uses_click_stream,
+    )
+
+
+@bp.get("/demo/landing")
+def demo_landing():
+    token = request.args.get("atk", "")
+    claims, problem, reference = None, None, None
+    if token:
+        try:
+            claims = tokens.verify_token(tracker().token_key, token)
+        except tokens.InvalidToken as exc:
+            problem = str(exc)
+    if claims:
+        code = db.session.scalar(select(Click.ref_code).where(Click.id == claims.click_id))
+        reference = refcodes.display(code) if code else None
+    return render_template("demo_landing.html", token=token, claims=claims, problem=problem, reference=reference)
