@@ -5,12 +5,17 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: start test browser bench-clicks
+.PHONY: start test lint browser bench-clicks
 
+# Production packages for `make start`; the test and lint tools on top for `make test` and `make lint`.
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 ## Set up, migrate, create the demo program, and serve Handoff on SQLite at 127.0.0.1:$(PORT),
@@ -22,8 +27,14 @@ start: $(BIN)/.installed
 		$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - app:app
 
 ## Set up and run the tests (SQLite, and PostgreSQL and Redis when reachable; all three under CI=true).
-test: $(BIN)/.installed browser
+test: $(BIN)/.installed-dev browser
 	$(BIN)/python -m pytest
+
+## Formatting, lint and types: ruff format --check, ruff check, mypy (strict on core/ and the tax engine).
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## Debian's Chromium for the landing-helper browser test (installed when missing and we may).
 browser:

@@ -32,7 +32,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.trusted_proxy_count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count, x_proto=settings.trusted_proxy_count)
+        # Wrapping wsgi_app is Flask's documented way to add middleware; mypy sees a method assignment.
+        proxied = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count, x_proto=settings.trusted_proxy_count)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
 
     redis = redis_connection.connect(settings)
     app.extensions["handoff.settings"] = settings

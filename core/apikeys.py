@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import UtcDateTime, db, utcnow
+from core.db import Model, UtcDateTime, db, utcnow
 
 ROLES = ("admin", "advertiser", "partner", "finance")
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     __tablename__ = "api_keys"
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'advertiser', 'partner', 'finance')", name="role"),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from flask import g, request
 
 from core.apikeys import find_active_key
 from core.errors import ApiError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -30,12 +35,12 @@ def _authenticate() -> Principal:
     return Principal(key.id, key.role, key.advertiser_id, key.partner_id)
 
 
-def require_roles(*roles: str):
+def require_roles(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Let the view run only for keys of these roles; ``g.principal`` holds the caller."""
 
-    def decorator(view):
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             principal = _authenticate()
             if principal.role not in roles:
                 raise ApiError(403, f"a {principal.role} key cannot do this; needs {' or '.join(roles)}")
@@ -48,7 +53,8 @@ def require_roles(*roles: str):
 
 
 def principal() -> Principal:
-    return g.principal
+    who: Principal = g.principal
+    return who
 
 
 def actor_name(who: Principal) -> str:

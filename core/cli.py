@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from alembic import command
 from alembic.config import Config
-from flask import current_app
+from flask import Flask, current_app
 
 from core.apikeys import ROLES, issue_key
 from core.db import db
@@ -60,7 +60,7 @@ def create_key_command(role: str, advertiser_id: int | None, partner_id: int | N
 def worker_command(burst: bool, batch_size: int | None) -> None:
     """Run every feature's background jobs: store clicks from the stream, deliver postbacks, approve commissions."""
     worker = BackgroundWorker.for_app(batch_size=batch_size)
-    stopping = []
+    stopping: list[bool] = []
     # Finish the round in hand on SIGTERM/SIGINT; unacknowledged stream entries would be reclaimed anyway.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.append(True))
@@ -69,7 +69,7 @@ def worker_command(burst: bool, batch_size: int | None) -> None:
     click.echo(worker.report())
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.cli.add_command(migrate_command)
     app.cli.add_command(keys_group)
     app.cli.add_command(worker_command)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints keep Alembic revisions identical on SQLite and PostgreSQL.
@@ -34,12 +34,19 @@ class Base(DeclarativeBase):
 # request is short enough that nothing else changes them meanwhile.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
+# Models subclass ``Model``: at run time Flask-SQLAlchemy's ``db.Model`` (it adds ``query`` and the table
+# name rules); for the type checker, the declarative base it is built on, whose mapping it understands.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """Timestamps are stored as naive UTC and always come back timezone-aware.
 
     SQLite has no time zones; storing naive UTC everywhere keeps comparisons identical on both databases.
@@ -48,21 +55,21 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use an aware UTC datetime")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL lets readers and one writer work at once across gunicorn workers; FKs are off by default."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return

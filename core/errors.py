@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import jsonify, request
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, details=None):
+    def __init__(self, status: int, message: str, details: Any = None):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -30,8 +31,8 @@ def commit_or_conflict(message: str) -> None:
         raise ApiError(409, message) from None
 
 
-def error_body(status: int, message: str, details=None):
-    body = {"error": message, "status": status}
+def error_body(status: int, message: str, details: Any = None) -> Response:
+    body: dict[str, Any] = {"error": message, "status": status}
     if details is not None:
         body["details"] = details
     response = jsonify(body)
@@ -43,26 +44,26 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     @app.before_request
-    def require_json_body():
+    def require_json_body() -> None:
         # Without this, a malformed body would reach validation as "no fields" and hide the real problem.
         body_expected = request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH")
         if body_expected and not isinstance(request.get_json(silent=True), dict):
             raise ApiError(400, "request body must be a JSON object sent as application/json")
 
     @app.errorhandler(ApiError)
-    def api_error(exc: ApiError):
+    def api_error(exc: ApiError) -> Response:
         return error_body(exc.status, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def http_error(exc: HTTPException) -> HTTPException | Response:
         if not _wants_json():
             return exc
         return error_body(exc.code or 500, exc.description or exc.name)
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
+    def unexpected(exc: Exception) -> Response | tuple[str, int]:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return error_body(500, "internal error; it has been logged")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
 from core.db import db
@@ -11,8 +11,8 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
-    checks = {}
+def healthz() -> tuple[Response, int]:
+    checks: dict[str, str] = {}
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"

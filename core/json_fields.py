@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any, Literal, NoReturn, Self, overload
 
 
 class JsonFields:
@@ -16,11 +17,12 @@ class JsonFields:
 
     error: type[ValueError] = ValueError
 
-    def __init__(self, data, where: str, path: str = ""):
+    def __init__(self, data: Any, where: str, path: str = ""):
         self.where, self.path = where, path
         if not isinstance(data, dict):
             raise self.error(f"{self._at(None)}expected an object, got {shown(data)}")
-        self.data, self.used = data, set()
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
 
     def _name(self, key: str | None) -> str:
         return ".".join(part for part in (self.path, key) if part)
@@ -29,10 +31,10 @@ class JsonFields:
         name = self._name(key)
         return f"{self.where}: {name}: " if name else f"{self.where}: "
 
-    def fail(self, key: str | None, problem: str):
+    def fail(self, key: str | None, problem: str) -> NoReturn:
         raise self.error(f"{self._at(key)}{problem}")
 
-    def _raw(self, key: str, kind: type, required: bool, kind_name: str):
+    def _raw(self, key: str, kind: type, required: bool, kind_name: str) -> Any:
         self.used.add(key)
         value = self.data.get(key)
         if value is None:
@@ -44,16 +46,25 @@ class JsonFields:
             self.fail(key, f"must be {kind_name}, got {shown(value)}")
         return value
 
+    @overload
+    def text(self, key: str, required: Literal[True] = True) -> str: ...
+    @overload
+    def text(self, key: str, required: bool) -> str | None: ...
     def text(self, key: str, required: bool = True) -> str | None:
-        value = self._raw(key, str, required, "a string")
+        value: str | None = self._raw(key, str, required, "a string")
         if value is not None and not value.strip():
             self.fail(key, "must not be blank")
         return value
 
-    def items(self, key: str, required: bool = True) -> list | None:
-        return self._raw(key, list, required, "a list")
+    @overload
+    def items(self, key: str, required: Literal[True] = True) -> list[Any]: ...
+    @overload
+    def items(self, key: str, required: bool) -> list[Any] | None: ...
+    def items(self, key: str, required: bool = True) -> list[Any] | None:
+        value: list[Any] | None = self._raw(key, list, required, "a list")
+        return value
 
-    def nested(self, data, name: str):
+    def nested(self, data: Any, name: str) -> Self:
         """The object ``data`` found under ``name``, read with this reader's kind and place."""
         reader = object.__new__(type(self))
         JsonFields.__init__(reader, data, self.where, self._name(name))
@@ -65,7 +76,7 @@ class JsonFields:
             self.fail(None, f"unknown field(s) {', '.join(map(repr, unknown))} (misspelt?)")
 
 
-def shown(value) -> str:
+def shown(value: Any) -> str:
     if isinstance(value, Decimal):  # a JSON number, parsed as Decimal by the loader
         return str(value)
     return json.dumps(value, default=str)

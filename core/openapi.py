@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from flask import Flask, Response
+from pydantic import ValidationError
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from spectree.models import SecureType
 
 
-def _explain_validation_error(req, resp, req_validation_error, instance, model_adapter) -> None:
+def _explain_validation_error(
+    req: Any, resp: Response | None, req_validation_error: Exception | None, instance: Any, model_adapter: Any
+) -> None:
     """Turn pydantic's error list into the API's error shape, naming each bad field and why."""
-    if req_validation_error is None or resp is None:
+    if not isinstance(req_validation_error, ValidationError) or resp is None:
         return
     details = [
         {
@@ -32,13 +38,13 @@ api_spec = SpecTree(
     title="Handoff API",
     version="1",
     description="Partner links, clicks and statistics. Send keys as `Authorization: Bearer <key>`.",
-    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer"))],
+    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer"))],
     security={"bearer": []},
     before=_explain_validation_error,
     validation_error_status=422,
 )
 
 
-def register(app) -> None:
+def register(app: Flask) -> None:
     api_spec.register(app)
     app.add_url_rule("/api/v1/openapi.json", "openapi_description", lambda: app.json.response(api_spec.spec))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,7 +47,7 @@ class Settings:
         return self.redis_url is not None
 
 
-def _env_int(environ, name: str, default: int, minimum: int = 0) -> int:
+def _env_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -59,7 +60,7 @@ def _env_int(environ, name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
-def _env_bool(environ, name: str) -> bool:
+def _env_bool(environ: Mapping[str, str], name: str) -> bool:
     raw = environ.get(name, "").strip().lower()
     if raw in ("", "0", "false", "no"):
         return False
@@ -68,7 +69,7 @@ def _env_bool(environ, name: str) -> bool:
     raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
-def _env_str(environ, name: str) -> str | None:
+def _env_str(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name, "").strip()
     return value or None
 
@@ -93,7 +94,7 @@ def _check_base_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def load_settings(environ=None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment, failing fast with a message an operator can act on."""
     environ = os.environ if environ is None else environ
     production = environ.get("HANDOFF_ENV", "embedded").strip().lower() == "production"
@@ -118,6 +119,7 @@ def load_settings(environ=None) -> Settings:
             raise ConfigurationError(
                 "HANDOFF_ENV=production needs " + ", ".join(missing) + " (see README, Configuration)"
             )
+        assert database_url and secret_key and public_base_url  # for the type checker: none is missing
         if len(secret_key) < 32:
             raise ConfigurationError("SECRET_KEY must be at least 32 characters")
     else:

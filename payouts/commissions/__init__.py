@@ -1,0 +1,1 @@
+"""Commission plans as validated data, and what one conversion earns under them."""

@@ -1,0 +1,1 @@
+"""Partners' tax profiles, finance's quotes, operator edits to the regimes, and their API and CLI."""

@@ -1,0 +1,1 @@
+"""The program's directory: advertisers, their offers, partners, partner links, and who may see which."""

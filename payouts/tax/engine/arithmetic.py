@@ -83,9 +83,9 @@ def _exact_gross(charge: Charge, paid: Decimal, net: Decimal) -> Decimal:
         if band.upper is not None and band.upper <= position:
             continue
         keep = 1 - band.rate
-        room = None if band.upper is None else band.upper - position
-        if room is None or remaining <= room * keep:
+        if band.upper is None or remaining <= (band.upper - position) * keep:
             return gross + remaining / keep
+        room = band.upper - position
         gross, remaining, position = gross + room, remaining - room * keep, band.upper
     raise AssertionError("the last band is open")  # the presets loader refuses anything else
 
@@ -93,7 +93,7 @@ def _exact_gross(charge: Charge, paid: Decimal, net: Decimal) -> Decimal:
 def describe(charge: Charge, paid: Decimal, gross: Decimal, amount: Decimal) -> list[str]:
     """The charge in words, band by band, for finance to check by hand."""
     threshold = charge.starts_at_year_total
-    if not applies(charge, paid, gross):
+    if threshold is not None and not applies(charge, paid, gross):
         return [f"no {charge.label} yet: the year's total {money(paid + gross)} is below {number(threshold)}"]
     lines = []
     if threshold is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Literal, overload
 
 from core.json_fields import JsonFields, shown
 
@@ -21,11 +22,16 @@ class Fields(JsonFields):
     error = PresetError
 
     def integer(self, key: str, required: bool = False) -> int | None:
-        return self._raw(key, int, required, "a whole number")
+        value: int | None = self._raw(key, int, required, "a whole number")
+        return value
 
     def flag(self, key: str, required: bool = False) -> bool:
         return bool(self._raw(key, bool, required, "true or false"))
 
+    @overload
+    def decimal(self, key: str, required: Literal[True] = True, fraction: bool = False) -> Decimal: ...
+    @overload
+    def decimal(self, key: str, required: bool, fraction: bool = False) -> Decimal | None: ...
     def decimal(self, key: str, required: bool = True, fraction: bool = False) -> Decimal | None:
         """A non-negative decimal written as a string; with ``fraction``, a rate below 1 (13% is "0.13")."""
         value = self._raw(key, str, required, 'a decimal string like "0.13" (never a JSON number)')
@@ -51,10 +57,15 @@ class Fields(JsonFields):
     def quantum(self, key: str) -> Decimal:
         """A rounding unit: a power of ten such as "1" (whole units) or "0.01" (cents)."""
         number = self.decimal(key)
-        if number == 0 or number != Decimal(1).scaleb(number.as_tuple().exponent):
+        exponent = number.as_tuple().exponent
+        if number == 0 or not isinstance(exponent, int) or number != Decimal(1).scaleb(exponent):
             self.fail(key, f'{str(number)!r} must be a power of ten such as "1" or "0.01"')
         return number
 
+    @overload
+    def day(self, key: str, required: Literal[True] = True) -> date: ...
+    @overload
+    def day(self, key: str, required: bool) -> date | None: ...
     def day(self, key: str, required: bool = True) -> date | None:
         value = self._raw(key, str, required, 'a date "YYYY-MM-DD"')
         if value is None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import pycountry
 
-from payouts.tax.engine.plan import Blocked, plan, year_total_rules
+from payouts.tax.engine.plan import Blocked, Profile, plan, year_total_rules
 from payouts.tax.engine.regimes import Regime, Version, version_in_force
 
 FLAGS = ("services_abroad", "corporation", "self_billing", "self_billing_agreement")
@@ -35,10 +36,11 @@ def known_inputs(regimes: Mapping[str, Regime]) -> tuple[str, ...]:
     return FLAGS + _fractions(regimes) + AMOUNTS + COUNTRIES
 
 
-def checked_types(inputs: dict, regimes: Mapping[str, Regime]) -> dict:
+def checked_types(inputs: Profile, regimes: Mapping[str, Regime]) -> dict[str, Any]:
     """The inputs with their types checked and values normalised ("de" -> "DE", " 0.10" -> "0.10")."""
     fractions, known = _fractions(regimes), known_inputs(regimes)
-    cleaned, problems = {}, {}
+    cleaned: dict[str, Any] = {}
+    problems: dict[str, str] = {}
     for key, value in inputs.items():
         try:
             if key not in known:
@@ -51,7 +53,7 @@ def checked_types(inputs: dict, regimes: Mapping[str, Regime]) -> dict:
     return cleaned
 
 
-def _typed(key: str, value, fractions: tuple[str, ...]):
+def _typed(key: str, value: Any, fractions: tuple[str, ...]) -> Any:
     if key in FLAGS:
         if not isinstance(value, bool):
             raise ValueError(f"must be true or false, not {value!r}")
@@ -109,7 +111,7 @@ def _read_by(version: Version) -> list[str]:
     return names
 
 
-def check_for_regime(regime: Regime, inputs: dict, today: date, facts: dict | None = None) -> None:
+def check_for_regime(regime: Regime, inputs: Profile, today: date, facts: Profile | None = None) -> None:
     """Refuse inputs the regime never reads, and inputs the engine would block on under today's rates.
 
     ``facts`` are inputs kept elsewhere in the profile (self_billing_agreement): the engine sees them,

@@ -7,12 +7,17 @@ reason. A missing input is never read as a default, because the outcomes differ 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from payouts.tax.engine.arithmetic import ZERO, money, number, percent, round_half_up
-from payouts.tax.engine.regimes import Band, Charge, Limits, Regime, Version
+from payouts.tax.engine.regimes import Band, Charge, IncomeCap, InformationReturn, Limits, Regime, Version
+
+# A partner's tax profile inputs as stored: JSON values keyed by the names the regimes read.
+Profile = Mapping[str, Any]
 
 CENT = Decimal("0.01")
 
@@ -34,7 +39,7 @@ class Plan:
     warnings: tuple[str, ...]
 
 
-def plan(regime: Regime, version: Version, payout_date: date, profile: dict) -> Plan:
+def plan(regime: Regime, version: Version, payout_date: date, profile: Profile) -> Plan:
     """The version's rules with the profile's inputs resolved; raises Blocked when one is missing."""
     applied: list[str] = []
     withholding = _withholding(version.withholding, profile, applied)
@@ -53,7 +58,7 @@ def plan(regime: Regime, version: Version, payout_date: date, profile: dict) -> 
     )
 
 
-def _withholding(charge: Charge | None, profile: dict, applied: list[str]) -> Charge | None:
+def _withholding(charge: Charge | None, profile: Profile, applied: list[str]) -> Charge | None:
     if charge is None:
         return None
     if charge.foreign_source_exempt and _yes_no(
@@ -70,7 +75,7 @@ def _withholding(charge: Charge | None, profile: dict, applied: list[str]) -> Ch
     return charge
 
 
-def _vat_rate(version: Version, profile: dict, applied: list[str]) -> tuple[Decimal, str | None]:
+def _vat_rate(version: Version, profile: Profile, applied: list[str]) -> tuple[Decimal, str | None]:
     """The VAT rate, and the currency when the rate's country decides it."""
     vat = version.vat
     if vat is None:
@@ -96,10 +101,12 @@ def _vat_rate(version: Version, profile: dict, applied: list[str]) -> tuple[Deci
             allowed = ", ".join(percent(allowed) for allowed in vat.allowed_rates)
             raise Blocked(f"VAT rate {percent(rate)} is not one of {allowed}")
         return rate, None
+    if vat.rate is None:
+        raise AssertionError("the presets loader gives every VAT exactly one way to find its rate")
     return vat.rate, None
 
 
-def _self_billing(version: Version, profile: dict) -> tuple[str, ...]:
+def _self_billing(version: Version, profile: Profile) -> tuple[str, ...]:
     if not version.self_billing_needs_agreement or not _flag(profile, "self_billing"):
         return ()
     if not _flag(profile, "self_billing_agreement"):
@@ -118,15 +125,17 @@ def _warnings(version: Version, payout_date: date) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def year_total_rules(version: Version, profile: dict, paid: Decimal, gross: Decimal) -> tuple[list, list]:
+def year_total_rules(version: Version, profile: Profile, paid: Decimal, gross: Decimal) -> tuple[list[str], list[str]]:
     """Rules that look at the year's total with this payout: (applied words, documents due)."""
-    total, applied, documents = paid + gross, [], []
+    total = paid + gross
+    applied: list[str] = []
+    documents: list[str] = []
     if version.income_cap is not None:
-        applied.append(_within_cap(version, total))
+        applied.append(_within_cap(version.income_cap, total))
     if version.small_business_limits is not None:
         applied.append(_small_business(version.small_business_limits, profile, total))
     if version.information_return is not None:
-        form = _information_return(version, profile, total, applied)
+        form = _information_return(version.information_return, profile, total, applied)
         documents += [form] if form else []
     own = version.partner_pays_himself
     if own is not None:
@@ -137,8 +146,7 @@ def year_total_rules(version: Version, profile: dict, paid: Decimal, gross: Deci
     return applied, documents
 
 
-def _within_cap(version: Version, total: Decimal) -> str:
-    cap = version.income_cap
+def _within_cap(cap: IncomeCap, total: Decimal) -> str:
     if total > cap.year_total_at_most:
         raise Blocked(
             f"income cap: this year's total {money(total)} would pass "
@@ -147,7 +155,7 @@ def _within_cap(version: Version, total: Decimal) -> str:
     return f"within the income cap: {money(total)} of {number(cap.year_total_at_most)} this year"
 
 
-def _small_business(limits: dict[str, Limits], profile: dict, total: Decimal) -> str:
+def _small_business(limits: Mapping[str, Limits], profile: Profile, total: Decimal) -> str:
     country = _country(profile, "the small-business limits are the country's")
     limit = limits.get(country)
     if limit is None:
@@ -168,8 +176,7 @@ def _small_business(limits: dict[str, Limits], profile: dict, total: Decimal) ->
     )
 
 
-def _information_return(version: Version, profile: dict, total: Decimal, applied: list[str]) -> str | None:
-    rule = version.information_return
+def _information_return(rule: InformationReturn, profile: Profile, total: Decimal, applied: list[str]) -> str | None:
     if rule.corporations_exempt and _flag(profile, "corporation"):
         applied.append(f"no {rule.form}: corporations are exempt")
         return None
@@ -184,14 +191,14 @@ def _information_return(version: Version, profile: dict, total: Decimal, applied
     return None
 
 
-def _needed(profile: dict, key: str, why: str):
+def _needed(profile: Profile, key: str, why: str) -> Any:
     value = profile.get(key)
     if value is None:
         raise Blocked(f"the tax profile needs {key!r}" + (f": {why}" if why else ""))
     return value
 
 
-def _flag(profile: dict, key: str) -> bool:
+def _flag(profile: Profile, key: str) -> bool:
     """An optional yes/no input: absent means no."""
     value = profile.get(key, False)
     if not isinstance(value, bool):
@@ -199,12 +206,12 @@ def _flag(profile: dict, key: str) -> bool:
     return value
 
 
-def _yes_no(profile: dict, key: str, why: str) -> bool:
+def _yes_no(profile: Profile, key: str, why: str) -> bool:
     _needed(profile, key, why)
     return _flag(profile, key)
 
 
-def _amount(profile: dict, key: str, why: str, fraction: bool = False) -> Decimal:
+def _amount(profile: Profile, key: str, why: str, fraction: bool = False) -> Decimal:
     value = _needed(profile, key, why)
     try:
         if isinstance(value, (float, bool)):
@@ -218,7 +225,7 @@ def _amount(profile: dict, key: str, why: str, fraction: bool = False) -> Decima
     return number_
 
 
-def _country(profile: dict, why: str) -> str:
+def _country(profile: Profile, why: str) -> str:
     value = _needed(profile, "vat_country", why)
     if not isinstance(value, str):
         raise Blocked(f"the tax profile's 'vat_country' must be a country code like \"DE\", not {value!r}")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any, TypeVar
 
 from core.money import InvalidAmount, minor_digits
 from payouts.tax.engine.fields import Fields, PresetError
@@ -29,6 +30,8 @@ from payouts.tax.engine.regimes import (
     Vat,
     Version,
 )
+
+T = TypeVar("T")
 
 PRESETS_PATH = Path(__file__).with_name("tax_regimes.json")
 FORMAT = 1
@@ -60,10 +63,10 @@ def preset_regimes() -> Mapping[str, Regime]:
     return load_regimes()
 
 
-_source = None
+_source: Callable[[], Mapping[str, Regime]] | None = None
 
 
-def use_regime_source(source) -> None:
+def use_regime_source(source: Callable[[], Mapping[str, Regime]] | None) -> None:
     """Let the app put operator edits (kept in the database) over the presets; see payouts.tax.regime_store."""
     global _source
     _source = source
@@ -74,7 +77,7 @@ def active_regimes() -> Mapping[str, Regime]:
     return _source() if _source is not None else preset_regimes()
 
 
-def parse_regimes(data, source: str = "presets") -> Mapping[str, Regime]:
+def parse_regimes(data: Any, source: str = "presets") -> Mapping[str, Regime]:
     """Regimes from already-decoded presets; ``source`` starts every error message."""
     top = Fields(data, source)
     if top.integer("format", required=True) != FORMAT:
@@ -143,7 +146,7 @@ def _version(fields: Fields) -> Version:
     return version
 
 
-def _maybe(parse, fields: Fields | None):
+def _maybe(parse: Callable[[Fields], T], fields: Fields | None) -> T | None:
     return None if fields is None else parse(fields)
 
 
@@ -183,7 +186,8 @@ def _bands(fields: Fields) -> tuple[Band, ...]:
         if upper is not None and upper <= lower:
             band.fail("up_to", f"must be above the previous band's {lower}")
         bands.append(Band(lower, upper, band_rate))
-        lower = upper
+        if upper is not None:  # only the last band is open, so nothing follows it
+            lower = upper
     return tuple(bands)
 
 

@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from core.money import minor_digits
 from payouts.tax.engine.arithmetic import ZERO, charge_on, describe, gross_for_net, money, percent, round_half_up
-from payouts.tax.engine.plan import Blocked, Plan, plan, year_total_rules
+from payouts.tax.engine.plan import Blocked, Plan, Profile, plan, year_total_rules
 from payouts.tax.engine.presets import PresetError, active_regimes, load_regimes
-from payouts.tax.engine.regimes import Regime, Version, version_in_force
+from payouts.tax.engine.regimes import Charge, Regime, Version, version_in_force
 
 __all__ = ["PresetError", "TaxQuote", "active_regimes", "load_regimes", "quote", "version_in_force"]
 
@@ -57,7 +58,7 @@ def quote(
     basis: str,
     payout_date: date,
     paid_this_year: Decimal = ZERO,
-    profile: dict | None = None,
+    profile: Profile | None = None,
     regimes: Mapping[str, Regime] | None = None,
 ) -> TaxQuote:
     """Price one payout. ``paid_this_year`` is the gross this payer already paid this payee in the
@@ -86,7 +87,7 @@ def quote(
 
 
 def _priced(
-    regime: Regime, version: Version, amount: Decimal, basis: str, payout_date: date, paid: Decimal, profile: dict
+    regime: Regime, version: Version, amount: Decimal, basis: str, payout_date: date, paid: Decimal, profile: Profile
 ) -> TaxQuote:
     rules = plan(regime, version, payout_date, profile)
     _check_places("amount", amount, rules.currency)
@@ -115,7 +116,7 @@ def _priced(
     )
 
 
-def _charge(charge, paid: Decimal, gross: Decimal, applied: list[str]) -> Decimal:
+def _charge(charge: Charge | None, paid: Decimal, gross: Decimal, applied: list[str]) -> Decimal:
     if charge is None:
         return ZERO
     amount = charge_on(charge, paid, gross)
@@ -128,7 +129,7 @@ def _vat_words(rules: Plan, gross: Decimal, vat: Decimal) -> str:
     return f"VAT {percent(rules.vat_rate)} on {money(gross)}: {money(vat)}, added on top ({who})"
 
 
-def _quote_in_minor_units(rules: Plan, **fields) -> TaxQuote:
+def _quote_in_minor_units(rules: Plan, **fields: Any) -> TaxQuote:
     """Every amount written to the currency's minor unit (13000 as 13000.00), so quotes print alike."""
     unit = Decimal(1).scaleb(-minor_digits(rules.currency))
     for name, value in fields.items():
@@ -160,7 +161,7 @@ def _no_version(regime: Regime, on_date: date) -> str:
     return f"{regime.code} no longer applies on {on_date} (its last version lapsed)"
 
 
-def _decimal_argument(name: str, value) -> Decimal:
+def _decimal_argument(name: str, value: object) -> Decimal:
     if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, int, str)):
         raise TypeError(f"{name} must be a Decimal, an int or a decimal string, not {value!r}")
     try:
