@@ -7,8 +7,10 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import core.auth
 import core.cli
 import core.errors
+import core.limits
 import payouts
 import tracker
 from core import openapi
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.trusted_proxy_count:
@@ -40,6 +43,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["handoff.settings"] = settings
     app.extensions["handoff.redis"] = redis
     db.init_app(app)
+    core.limits.init_app(app)
+    # Keys are checked before the body is read: core.auth's hook must run ahead of core.errors' body check.
+    core.auth.init_app(app)
     core.errors.init_app(app)
     core.cli.init_app(app)
     app.register_blueprint(health_bp)

@@ -5,11 +5,18 @@ Run by hand from the repository root:  python bench/bot_corpus.py
 Bots: every instance in crawler-user-agents. People: the distinct real-browser
 user agents fake-useragent ships. For comparison the same figures are given
 for ua-parser's "Spider" device family alone, and a rough per-call cost.
+
+Last, what a flood of distinct junk costs against the cache's cost: N distinct
+8,000-character random agents (every one a cache miss) against N browser
+agents already cached, and a few distinct agents just under the length that
+is refused unparsed, which are classified on their prefix.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -23,6 +30,8 @@ from tracker.clicks import useragents
 from tracker.clicks.useragents import classify_user_agent
 
 SHOW = 20
+FLOOD = 2_000  # distinct agents, as in the click benchmark that found the problem (94 req/s against 450)
+FLOOD_LENGTH = 8_000
 
 
 def bot_corpus() -> list[str]:
@@ -77,11 +86,36 @@ def cost(uas: list[str]) -> None:
     print(f"  cached classification   {per_call_us(classify_user_agent, uas, 20):8.2f} us")
 
 
+def random_agents(count: int, length: int, seed: int) -> list[str]:
+    """Distinct printable junk, the kind a client can put in a User-Agent header."""
+    rng = random.Random(seed)
+    return [base64.b64encode(rng.randbytes(length * 3 // 4 + 3)).decode()[:length] for _ in range(count)]
+
+
+def flood_cost(browsers: list[str]) -> None:
+    cached = [browsers[i % len(browsers)] for i in range(FLOOD)]
+    for ua in cached:  # warm the cache
+        classify_user_agent(ua)
+    junk = random_agents(FLOOD, FLOOD_LENGTH, seed=1)
+    under = random_agents(FLOOD // 10, useragents.ABSURD_UA_LENGTH, seed=2)
+    cached_us = per_call_us(classify_user_agent, cached, 1)
+    print(f"== distinct junk against cached browsers (N={FLOOD})")
+    print(f"  {FLOOD:5d} cached browser agents                  {cached_us:9.2f} us")
+    for uas, note in (
+        (junk, "refused unparsed"),
+        (under, f"parsed on their first {useragents.MAX_UA_LENGTH} characters"),
+    ):
+        us = per_call_us(classify_user_agent, uas, 1)
+        label = f"distinct {len(uas[0]):,}-character random agents"
+        print(f"  {len(uas):5d} {label:38s} {us:9.2f} us   {us / cached_us:7.1f}x cached   ({note})")
+
+
 def main() -> None:
     bots, browsers = bot_corpus(), browser_corpus()
     report("tracker.clicks.useragents (Spider + crawler-user-agents + tools + previews)", is_bot_full, bots, browsers)
     report('ua-parser device family "Spider" alone', is_bot_spider, bots, browsers)
     cost(bots + browsers)
+    flood_cost(browsers)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def current_rss_mb() -> float:
 
 
 def csv_sums(data: bytes) -> tuple[int, dict[str, Decimal]]:
-    from payouts.exports.spreadsheets import AMOUNTS, FIRST_AMOUNT_COLUMN
+    from payouts.exports.spreadsheets import AMOUNTS, FIRST_AMOUNT_COLUMN, read_amount
 
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
     next(reader)
@@ -139,7 +139,7 @@ def csv_sums(data: bytes) -> tuple[int, dict[str, Decimal]]:
     for row in reader:
         count += 1
         for i, name in enumerate(AMOUNTS):
-            sums[name] += Decimal(row[FIRST_AMOUNT_COLUMN + i])
+            sums[name] += read_amount(row[FIRST_AMOUNT_COLUMN + i])
     return count, sums
 
 

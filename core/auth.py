@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import g, request
+from flask import Flask, g, request
 
 from core.apikeys import find_active_key
 from core.errors import ApiError
 
 P = ParamSpec("P")
 R = TypeVar("R")
+_PRINCIPAL_KEY = "handoff.principal"
 
 
 @dataclass(frozen=True)
@@ -35,21 +36,47 @@ def _authenticate() -> Principal:
     return Principal(key.id, key.role, key.advertiser_id, key.partner_id)
 
 
+def _authorize(roles: tuple[str, ...]) -> Principal:
+    # The key is looked up once per request, by whichever of the hook and the view's wrapper asks first.
+    who: Principal | None = request.environ.get(_PRINCIPAL_KEY)
+    if who is None:
+        who = request.environ[_PRINCIPAL_KEY] = _authenticate()
+    if who.role not in roles:
+        raise ApiError(403, f"a {who.role} key cannot do this; needs {' or '.join(roles)}")
+    return who
+
+
 def require_roles(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Let the view run only for keys of these roles; ``g.principal`` holds the caller."""
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            principal = _authenticate()
-            if principal.role not in roles:
-                raise ApiError(403, f"a {principal.role} key cannot do this; needs {' or '.join(roles)}")
-            g.principal = principal
+            g.principal = _authorize(roles)
             return view(*args, **kwargs)
 
+        # Read by the hook in ``init_app``, which checks the key before anything reads the body.
+        wrapper.required_roles = roles  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
+
+
+def init_app(app: Flask) -> None:
+    """Check the key of a route that needs one before anything reads the request body.
+
+    A caller without a valid key is answered 401 (a key of another role 403) before its body is read,
+    parsed or size-checked; ``create_app`` registers this hook ahead of ``core.errors``' body check.
+    """
+
+    @app.before_request
+    def authorize_before_body() -> None:
+        rule = request.url_rule
+        if rule is None or (request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False)):
+            return  # no route, or Flask's own OPTIONS answer, which never runs the view
+        roles: tuple[str, ...] | None = getattr(app.view_functions.get(rule.endpoint), "required_roles", None)
+        if roles is not None:
+            _authorize(roles)
 
 
 def principal() -> Principal:

@@ -9,7 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Named constraints keep Alembic revisions identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+
+
+# A plain session, or Flask-SQLAlchemy's request-scoped ``db.session`` that stands in for one.
+DbSession = Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:
@@ -80,7 +84,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def dialect_insert(model: Any, session: Session | None = None) -> Any:
+def dialect_insert(model: Any, session: DbSession | None = None) -> Any:
     """An INSERT for ``model`` in the session's dialect, so ``on_conflict_do_nothing`` is available.
 
     Handoff runs on PostgreSQL and SQLite; both speak ``INSERT ... ON CONFLICT DO NOTHING``.

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.db import db
 
@@ -61,6 +61,13 @@ def init_app(app: Flask) -> None:
         if not _wants_json():
             return exc
         return error_body(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def body_too_large(exc: RequestEntityTooLarge) -> RequestEntityTooLarge | Response:
+        if not _wants_json():
+            return exc
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return error_body(413, f"request body is larger than the limit of {limit} bytes (MAX_BODY_BYTES)")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response | tuple[str, int]:

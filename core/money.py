@@ -1,10 +1,20 @@
-"""Money on the way in: ISO 4217 codes, exact decimals, integer minor units per currency. Never floats."""
+"""Money in and out: ISO 4217 codes, exact decimals, integer minor units per currency. Never floats.
+
+Amounts come in as text through ``parse_decimal`` (or ``to_minor``, which also fits them to the
+currency). They go out in one of two forms: ``major_text`` for machines (API fields, files, postbacks:
+"19.99", JPY "1999"), ``format_money`` for people (statements, CLI tables, commission rules in words:
+"€19.99", "RUB1,000.00", in the reader's locale).
+"""
 
 from __future__ import annotations
 
+from copy import copy
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 
+from babel import Locale
+from babel.numbers import NumberPattern, format_currency
 from iso4217 import Currency
 from pydantic import BeforeValidator
 
@@ -24,17 +34,34 @@ def minor_digits(currency: str) -> int:
     return exponent
 
 
-def to_minor(amount, currency: str) -> int:
-    """Exact minor units for an amount given as text, integer or Decimal; floats are refused."""
-    if isinstance(amount, (float, bool)):
-        raise InvalidAmount("amount must be a decimal string or an integer, not a float")
+def parse_decimal(text: object) -> Decimal:
+    """The exact number written in ``text`` (an int or a Decimal passes as it is); InvalidAmount says why not.
+
+    Floats are refused: a float has already lost the amount that was written (0.1 is not 0.1 in binary).
+    """
+    if isinstance(text, float):
+        raise InvalidAmount(f"{text!r} is a float, not an exact decimal string or integer")
+    if isinstance(text, bool) or not isinstance(text, (str, int, Decimal)):
+        raise InvalidAmount(f"{text!r} is not a number")
     try:
-        value = Decimal(str(amount).strip())
+        value = Decimal(text.strip() if isinstance(text, str) else text)
     except InvalidOperation:
-        raise InvalidAmount(f"amount {amount!r} is not a number") from None
+        raise InvalidAmount(f"{text!r} is not a number") from None
     if not value.is_finite():
-        raise InvalidAmount("amount must be a finite number")
-    if value < 0:
+        raise InvalidAmount(f"{text if isinstance(text, Decimal) else repr(text)} is not a finite number")
+    return value
+
+
+def to_minor(amount: object, currency: str, *, signed: bool = False) -> int:
+    """Exact minor units for an amount given as text, integer or Decimal; floats are refused.
+
+    Negative amounts only with ``signed``: a conversion never has one, a manual adjustment may charge.
+    """
+    try:
+        value = parse_decimal(amount)
+    except InvalidAmount as error:
+        raise InvalidAmount(f"amount {error}") from None
+    if value < 0 and not signed:
         raise InvalidAmount("amount must not be negative")
     digits = minor_digits(currency)
     scaled = value.scaleb(digits)
@@ -48,7 +75,32 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
 
 
-def _refuse_float(value):
+def major_text(amount_minor: int, currency: str) -> str:
+    """For machines: the exact amount in major units with every digit the currency has ("19.00", JPY "1999")."""
+    return f"{to_major(amount_minor, currency):f}"
+
+
+def format_money(amount_minor: int, currency: str, locale: str = "en") -> str:
+    """For people: the amount as the locale writes money ("€1,469.14" in en, "1.469,14 €" in de)."""
+    digits = minor_digits(currency)
+    parsed, pattern = _money_pattern(locale, digits)
+    return format_currency(
+        to_major(amount_minor, currency), currency, format=pattern, locale=parsed, currency_digits=False
+    )
+
+
+@cache
+def _money_pattern(locale: str, digits: int) -> tuple[Locale, NumberPattern]:
+    # Cached: every accrued commission writes its rule with a few amounts, inside the conversion's request.
+    parsed = Locale.parse(locale)
+    # CLDR shows some currencies in whole units (HUF, IDR, COP, ...) where ISO 4217 has minor units; a
+    # statement must show what is paid to the minor unit, so the locale's pattern keeps the ISO digits.
+    pattern = copy(parsed.currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    return parsed, pattern
+
+
+def _refuse_float(value: Any) -> Any:
     # The app reads JSON fractions as Decimal (core/jsonio.py); a float here means exactness was lost.
     if isinstance(value, float):
         raise ValueError('amounts must be exact: send a decimal string or number, e.g. "199.90"')

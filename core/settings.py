@@ -36,6 +36,9 @@ class Settings:
     worker_claim_idle_ms: int = 30_000
     # Postbacks to loopback, private and link-local addresses are refused unless this is set.
     allow_private_postback_targets: bool = False
+    # Request bodies past this are answered 413 before they are read; the API's largest (a commission plan,
+    # a tax regime) are a few kilobytes.
+    max_body_bytes: int = 1024 * 1024
     instance_path: Path = field(default=DEFAULT_INSTANCE_PATH)
 
     @property
@@ -140,5 +143,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker_batch_size=_env_int(environ, "WORKER_BATCH_SIZE", 500, minimum=1),
         worker_claim_idle_ms=_env_int(environ, "WORKER_CLAIM_IDLE_MS", 30_000, minimum=100),
         allow_private_postback_targets=_env_bool(environ, "ALLOW_PRIVATE_POSTBACK_TARGETS"),
+        max_body_bytes=_env_int(environ, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         instance_path=instance_path,
     )

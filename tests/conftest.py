@@ -19,9 +19,11 @@ os.environ.pop("HANDOFF_ENV", None)
 os.environ.pop("REDIS_URL", None)
 os.environ.pop("DATABASE_URL", None)
 
+from alembic import command
 from sqlalchemy import create_engine, text
 
 from app import create_app
+from core.cli import alembic_config
 from core.db import db
 from core.settings import Settings
 from tests.services import postgres_url, redis_client
@@ -47,13 +49,22 @@ def pg_base_url():
 
 @pytest.fixture(scope="session")
 def pg_schema_url(pg_base_url):
-    """A private schema for this run, so concurrent runs and the migration tests never collide."""
+    """A private schema for this run, so concurrent runs and the migration tests never collide.
+
+    Its tables are made by ``alembic upgrade head``, as production's are, so every PostgreSQL test runs
+    on the migrated schema; SQLite tests keep ``db.create_all()`` (tests/core/test_migrations.py checks
+    that both give the same schema).
+    """
     schema = f"handoff_t_{uuid.uuid4().hex[:10]}"
     engine = create_engine(pg_base_url)
     with engine.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in pg_base_url else "?"
-    yield f"{pg_base_url}{separator}options=-csearch_path%3D{schema}"
+    url = f"{pg_base_url}{separator}options=-csearch_path%3D{schema}"
+    config = alembic_config(url)
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+    yield url
     with engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
@@ -100,8 +111,9 @@ def _database_url(request, tmp_path) -> str:
 def _build(settings: Settings):
     app = create_app(settings)
     app.config["TESTING"] = True
-    with app.app_context():
-        db.create_all()
+    if settings.database_url.startswith("sqlite"):
+        with app.app_context():
+            db.create_all()
     return app
 
 

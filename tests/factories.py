@@ -1,4 +1,4 @@
-"""Test data factories for the program's objects, plus API key headers."""
+"""Test data factories for the program's objects, plus API key headers and response checks."""
 
 from __future__ import annotations
 
@@ -67,3 +67,9 @@ def auth(role: str, **scope) -> dict[str, str]:
 
 def post_conversion(client, headers, **body):
     return client.post("/api/v1/conversions", json=body, headers=headers)
+
+
+def expect(response, status: int):
+    """The response's JSON once its status is the expected one, so a setup step that fails stops the test there."""
+    assert response.status_code == status, (response.status_code, response.get_json(silent=True))
+    return response.json

@@ -1,8 +1,13 @@
-"""Finding the local PostgreSQL and Redis the tests run against."""
+"""Finding the local PostgreSQL and Redis the tests run against, and starting a private Redis."""
 
 from __future__ import annotations
 
 import os
+import select
+import socket
+import subprocess
+import time
+from pathlib import Path
 
 import redis
 from sqlalchemy import create_engine, text
@@ -38,3 +43,59 @@ def redis_client() -> tuple[redis.Redis | None, str, str]:
         return client, url, ""
     except redis.RedisError as exc:
         return None, url, f"{url}: {exc}"
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free loopback port, appending every write to disk.
+
+    ``start`` returns once the server says it accepts connections (read from its log on stdout, with a
+    deadline), so nothing polls or sleeps; a restart keeps the port and, through the append-only file,
+    the data.
+    """
+
+    READY = b"Ready to accept connections"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_loopback_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
+            + ["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", ""],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        output = b""
+        deadline = time.monotonic() + timeout
+        while self.READY not in output:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self.process.stdout], [], [], max(remaining, 0))
+            chunk = os.read(self.process.stdout.fileno(), 4096) if ready else b""
+            if not chunk:
+                self.stop()
+                raise RuntimeError(f"redis-server did not start on port {self.port}: {output.decode(errors='replace')}")
+            output += chunk
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, as when the host dies."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        self.kill()
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()

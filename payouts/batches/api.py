@@ -9,7 +9,7 @@ from spectree import Response
 from core.auth import actor_name, principal, require_roles
 from core.db import db
 from core.errors import ApiError
-from core.money import InvalidAmount, to_major, to_minor
+from core.money import InvalidAmount, major_text, to_minor
 from core.openapi import api_spec
 from payouts.batches.lifecycle import (
     BatchError,
@@ -25,6 +25,7 @@ from payouts.exports.journal import to_journal_csv
 from payouts.exports.sepa import SepaRefused, build_sepa, excluded_summary
 from payouts.exports.spreadsheets import to_csv, to_xlsx
 from payouts.exports.statements import StatementRefused, build_statement, render_statement
+from tracker.program.scopes import may_read_private_records
 
 bp = Blueprint("payouts_api_batches", __name__, url_prefix="/api/v1")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
@@ -38,12 +39,11 @@ def _batch(batch_id: int) -> PayoutBatch:
     return batch
 
 
-def _money(batch: PayoutBatch, minor: int) -> str:
-    return str(to_major(minor, batch.currency))
-
-
 def _figures(batch: PayoutBatch, source) -> dict[str, str]:
-    return {name.removesuffix("_minor"): _money(batch, source[name]) for name in ("amount_minor", *MONEY_FIELDS)}
+    return {
+        name.removesuffix("_minor"): major_text(source[name], batch.currency)
+        for name in ("amount_minor", *MONEY_FIELDS)
+    }
 
 
 def _line_out(batch: PayoutBatch, line: PayoutLine) -> LineOut:
@@ -64,7 +64,7 @@ def _batch_out(batch: PayoutBatch) -> BatchOut:
         currency=batch.currency,
         payout_date=batch.payout_date,
         state=batch.state,
-        minimum_payout=_money(batch, batch.minimum_payout_minor),
+        minimum_payout=major_text(batch.minimum_payout_minor, batch.currency),
         created_at=batch.created_at,
         created_by=batch.created_by,
         approved_at=batch.approved_at,
@@ -135,7 +135,7 @@ def _export(batch_id: int, render, mimetype: str, extension: str) -> FlaskRespon
 @require_roles("admin", "finance")
 @api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
 def get_export_csv(batch_id: int):
-    """The batch as UTF-8 CSV, a row per partner (columns in payouts/exports.py)."""
+    """The batch as UTF-8 CSV, a row per partner (columns in payouts/exports/spreadsheets.py)."""
     return _export(batch_id, to_csv, "text/csv; charset=utf-8", "csv")
 
 
@@ -167,7 +167,7 @@ def get_export_sepa(batch_id: int):
 @require_roles("admin", "finance")
 @api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
 def get_export_journal(batch_id: int):
-    """Balanced double-entry journal rows per payable line, as CSV (accounts in payouts/export_journal.py)."""
+    """Balanced double-entry journal rows per payable line, as CSV (accounts in payouts/exports/journal.py)."""
     batch = _batch(batch_id)
     return FlaskResponse(
         to_journal_csv(batch),
@@ -177,9 +177,8 @@ def get_export_journal(batch_id: int):
 
 
 def _document(batch_id: int, partner_id: int, self_billed: bool) -> FlaskResponse:
-    who = principal()
-    # A partner reads its own documents only; another's is answered as missing, revealing nothing.
-    if who.role == "partner" and who.partner_id != partner_id:
+    # Another partner's documents are answered as missing, revealing nothing.
+    if not may_read_private_records(principal(), partner_id):
         raise ApiError(404, f"partner {partner_id} has no line in payout batch {batch_id}")
     try:
         statement = build_statement(_batch(batch_id), partner_id, self_billed=self_billed)

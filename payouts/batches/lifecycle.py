@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from core.db import UtcDateTime, db, dialect_insert, utcnow
-from core.money import minor_digits, to_major, to_minor
+from core.money import major_text, minor_digits, to_major, to_minor
 from payouts.batches.models import MONEY_FIELDS, PayoutBatch, PayoutItem, PayoutLine
 from payouts.ledger.models import LedgerEntry
-from payouts.tax.engine.quote import active_regimes, quote
+from payouts.tax.engine.quote import TaxQuote, active_regimes, quote
 from payouts.tax.models import TaxProfile
 from payouts.tax.profiles import engine_inputs, payability
 
@@ -156,7 +156,7 @@ def _claim(batch: PayoutBatch) -> None:
         )
     )
     try:
-        db.session.execute(PayoutItem.__table__.insert().from_select(["batch_id", "line_id", "ledger_entry_id"], claim))
+        db.session.execute(insert(PayoutItem).from_select(["batch_id", "line_id", "ledger_entry_id"], claim))
         _check_claimed_amounts(batch)
         db.session.commit()
     except IntegrityError:
@@ -199,39 +199,40 @@ def _line(
         "held_reason": None,
         **dict.fromkeys(MONEY_FIELDS, 0),
     }
-    reason = _hold_reason(batch, profile, amount_minor, regimes)
-    if reason is None:
-        reason = _price(line, batch, profile, paid_minor, regimes)
+    under_minimum = _minimum_problem(batch, amount_minor)
+    if profile is None or under_minimum:
+        # Nothing to price; payability's own zero quote tells whether something else stands first.
+        reason = payability(profile, batch.payout_date, regimes) or under_minimum
+    else:
+        taxed = _quote(batch, profile, amount_minor, paid_minor, regimes)
+        reason = payability(profile, batch.payout_date, regimes, priced=taxed) or _price(line, batch, profile, taxed)
     if reason is not None:
         line.update(status="held", held_reason=reason, **dict.fromkeys(MONEY_FIELDS, 0))
     return line
 
 
-def _hold_reason(batch: PayoutBatch, profile, amount_minor: int, regimes) -> str | None:
-    reason = payability(profile, batch.payout_date, regimes)
-    if reason is not None:
-        return reason
+def _minimum_problem(batch: PayoutBatch, amount_minor: int) -> str | None:
     if amount_minor <= 0 or amount_minor < batch.minimum_payout_minor:
-        owed = to_major(amount_minor, batch.currency)
-        minimum = to_major(batch.minimum_payout_minor, batch.currency)
+        owed = major_text(amount_minor, batch.currency)
+        minimum = major_text(batch.minimum_payout_minor, batch.currency)
         return f"under the minimum payout of {minimum} {batch.currency} (owed {owed}); carried over"
     return None
 
 
-def _price(line: dict, batch: PayoutBatch, profile, paid_minor: int, regimes) -> str | None:
-    """Fill the line's tax figures, or say why the engine refused."""
-    paid = to_major(paid_minor, batch.currency)
-    taxed = quote(
+def _quote(batch: PayoutBatch, profile: TaxProfile, amount_minor: int, paid_minor: int, regimes) -> TaxQuote:
+    return quote(
         profile.regime_code,
-        to_major(line["amount_minor"], batch.currency),
+        to_major(amount_minor, batch.currency),
         basis=profile.pays,
         payout_date=batch.payout_date,
-        paid_this_year=paid,
+        paid_this_year=to_major(paid_minor, batch.currency),
         profile=engine_inputs(profile),
         regimes=regimes,
     )
-    if taxed.blocked:
-        return taxed.blocked_reason
+
+
+def _price(line: dict, batch: PayoutBatch, profile: TaxProfile, taxed: TaxQuote) -> str | None:
+    """Fill the line's tax figures from its quote, or say why they cannot pay this batch."""
     if taxed.currency != batch.currency:
         return f"the regime {profile.regime_code} pays in {taxed.currency}, not {batch.currency}"
     figures = {

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UtcDateTime, check_in, db, utcnow
+from core.db import Model, UtcDateTime, check_in, utcnow
 
 BATCH_STATES = ("draft", "approved", "exported", "paid")
 LINE_STATUSES = ("payable", "held")
@@ -40,7 +40,7 @@ class BatchFrozen(RuntimeError):
     """A line of an approved batch was about to change; approved figures are what finance signed off."""
 
 
-class PayoutBatch(db.Model):
+class PayoutBatch(Model):
     __tablename__ = "payout_batches"
     __table_args__ = (
         CheckConstraint(check_in("state", BATCH_STATES), name="state"),
@@ -61,7 +61,7 @@ class PayoutBatch(db.Model):
     lines: Mapped[list[PayoutLine]] = relationship(back_populates="batch", order_by="PayoutLine.partner_id")
 
 
-class PayoutLine(db.Model):
+class PayoutLine(Model):
     __tablename__ = "payout_lines"
     __table_args__ = (
         UniqueConstraint("batch_id", "partner_id", name="uq_payout_lines_batch_partner"),
@@ -89,7 +89,7 @@ class PayoutLine(db.Model):
     batch: Mapped[PayoutBatch] = relationship(back_populates="lines")
 
 
-class PayoutItem(db.Model):
+class PayoutItem(Model):
     __tablename__ = "payout_items"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,1 +1,1 @@
-"""Commission plans as validated data, and what one conversion earns under them."""
+"""Commission plans: stored per offer, read as validated rules, and what one conversion earns under them."""

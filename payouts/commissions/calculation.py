@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
-from core.money import minor_digits
+from core.money import format_money, minor_digits
 from payouts.commissions.rules import (
     Cap,
-    CommissionPlan,
     EventRule,
     ParentOverride,
+    PlanRules,
     Rate,
 )
 
@@ -72,7 +72,7 @@ class CommissionResult:
 
 
 def commission_for(
-    plan: CommissionPlan,
+    plan: PlanRules,
     *,
     event: str,
     amount_minor: int | None,
@@ -91,8 +91,11 @@ def commission_for(
     rate, why = _chosen_rate(rule, plan, partner_id, partner_tier, period_volume)
     if rate.percent and amount_minor is None:
         raise CommissionRefused(f"event {event!r} pays a percent of the amount, but the conversion has none")
-    earned = _priced(plan, rate.flat_minor, amount_minor or 0, rate.percent)
-    words = f"{_rate_words(plan, rate, amount_minor)} = {_money(plan, earned)} ({why}{_rounding_words(plan)})"
+    base_minor = amount_minor or 0  # no amount only with a flat rate, which takes no percent of it
+    earned = _priced(plan, rate.flat_minor, base_minor, rate.percent)
+    words = (
+        f"{_rate_words(plan, rate, base_minor)} = {format_money(earned, plan.currency)} ({why}{_rounding_words(plan)})"
+    )
     paid, cap_reason = _after_cap(plan, rule.cap, earned, period_volume, event)
     line = CommissionLine(partner_id, paid, words, cap_reason is not None, cap_reason)
     parent = None if parent_id is None else _parent_line(plan, event, parent_id, amount_minor, paid)
@@ -100,7 +103,7 @@ def commission_for(
 
 
 def _chosen_rate(
-    rule: EventRule, plan: CommissionPlan, partner_id: int, tier: str | None, volume: PeriodVolume
+    rule: EventRule, plan: PlanRules, partner_id: int, tier: str | None, volume: PeriodVolume
 ) -> tuple[Rate, str]:
     """The rate and why it won: by_partner > by_tier > the highest volume step reached > base."""
     if partner_id in rule.by_partner:
@@ -117,14 +120,14 @@ def _chosen_rate(
                     f"volume step: {before} conversions this {tiers.period} before this one, at least {step.start}"
                 )
             return step.rate, (
-                f"volume step: {_money(plan, before)} this {tiers.period} before this one, "
-                f"at least {_money(plan, step.start)}"
+                f"volume step: {format_money(before, plan.currency)} this {tiers.period} before this one, "
+                f"at least {format_money(step.start, plan.currency)}"
             )
     return rule.base, "base rate"
 
 
 def _after_cap(
-    plan: CommissionPlan, cap: Cap | None, earned: int, volume: PeriodVolume, event: str
+    plan: PlanRules, cap: Cap | None, earned: int, volume: PeriodVolume, event: str
 ) -> tuple[int, str | None]:
     """What may be paid of ``earned`` under the cap, and why it was cut (None when it was not)."""
     if cap is None or earned == 0:
@@ -139,19 +142,20 @@ def _after_cap(
     left = cap.amount_minor - volume.commission_minor
     if left <= 0:
         return 0, (
-            f"amount cap reached: {_money(plan, volume.commission_minor)} this {cap.period} already, "
-            f"at most {_money(plan, cap.amount_minor)}"
+            f"amount cap reached: {format_money(volume.commission_minor, plan.currency)} this {cap.period} already, "
+            f"at most {format_money(cap.amount_minor, plan.currency)}"
         )
     if earned > left:
         return left, (
-            f"amount cap: only {_money(plan, left)} left of {_money(plan, cap.amount_minor)} "
-            f"this {cap.period}; paid that instead of {_money(plan, earned)}"
+            f"amount cap: only {format_money(left, plan.currency)} left of "
+            f"{format_money(cap.amount_minor, plan.currency)} this {cap.period}; "
+            f"paid that instead of {format_money(earned, plan.currency)}"
         )
     return earned, None
 
 
 def _parent_line(
-    plan: CommissionPlan, event: str, parent_id: int, amount_minor: int | None, child_commission: int
+    plan: PlanRules, event: str, parent_id: int, amount_minor: int | None, child_commission: int
 ) -> CommissionLine | None:
     override: ParentOverride | None = plan.parent_override
     if override is None or not override.covers(event):
@@ -163,13 +167,13 @@ def _parent_line(
         base, what = amount_minor or 0, "the child's sale"
     earned = _priced(plan, 0, base, override.percent)
     words = (
-        f"parent override {_number(override.percent)}% of {what} {_money(plan, base)} = "
-        f"{_money(plan, earned)}{_rounding_words(plan, first=True)}"
+        f"parent override {_number(override.percent)}% of {what} {format_money(base, plan.currency)} = "
+        f"{format_money(earned, plan.currency)}{_rounding_words(plan, first=True)}"
     )
     return CommissionLine(parent_id, earned, words)
 
 
-def _priced(plan: CommissionPlan, flat_minor: int, base_minor: int, percent: Decimal) -> int:
+def _priced(plan: PlanRules, flat_minor: int, base_minor: int, percent: Decimal) -> int:
     """flat + percent of base, rounded once in the currency's own unit (RUB 0.01, JPY 1, BHD 0.001)."""
     digits = minor_digits(plan.currency)
     # Enough precision that nothing is rounded before the one rounding the plan asks for.
@@ -179,23 +183,18 @@ def _priced(plan: CommissionPlan, flat_minor: int, base_minor: int, percent: Dec
     return int(rounded.scaleb(digits))
 
 
-def _rate_words(plan: CommissionPlan, rate: Rate, amount_minor: int | None) -> str:
+def _rate_words(plan: PlanRules, rate: Rate, amount_minor: int) -> str:
     parts = []
     if rate.flat_minor or not rate.percent:
-        parts.append(f"{_money(plan, rate.flat_minor)} flat")
+        parts.append(f"{format_money(rate.flat_minor, plan.currency)} flat")
     if rate.percent:
-        parts.append(f"{_number(rate.percent)}% of {_money(plan, amount_minor)}")
+        parts.append(f"{_number(rate.percent)}% of {format_money(amount_minor, plan.currency)}")
     return " + ".join(parts)
 
 
-def _rounding_words(plan: CommissionPlan, first: bool = False) -> str:
+def _rounding_words(plan: PlanRules, first: bool = False) -> str:
     words = "rounded half up" if plan.rounding == "half_up" else "rounded half to even"
     return f" ({words})" if first else f", {words}"
-
-
-def _money(plan: CommissionPlan, minor: int) -> str:
-    digits = minor_digits(plan.currency)
-    return f"{Decimal(minor).scaleb(-digits):,.{digits}f} {plan.currency}"
 
 
 def _number(value: Decimal) -> str:
@@ -204,8 +203,8 @@ def _number(value: Decimal) -> str:
 
 
 def _check_arguments(plan, event, amount_minor, currency, partner_id, parent_id, volume) -> None:
-    if not isinstance(plan, CommissionPlan):
-        raise TypeError(f"plan must be a CommissionPlan (see parse_plan), not {type(plan).__name__}")
+    if not isinstance(plan, PlanRules):
+        raise TypeError(f"plan must be PlanRules (see parse_plan), not {type(plan).__name__}")
     if not isinstance(event, str) or not event.strip():
         raise TypeError(f"event must be a non-blank string, not {event!r}")
     if amount_minor is not None and (

@@ -6,10 +6,11 @@ the mistake without reading code, e.g. ``commission plan: events.sale.by_tier.go
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import Literal, overload
 
 from core.json_fields import JsonFields, shown
-from core.money import InvalidAmount, minor_digits, to_minor
+from core.money import InvalidAmount, minor_digits, parse_decimal, to_minor
 
 
 class PlanError(ValueError):
@@ -28,19 +29,31 @@ class Fields(JsonFields):
         return self.data.get(key) is not None
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
-        value = self.text(key, required=default is None)
-        if value is None:
-            return default
+        if default is None:
+            value = self.text(key)
+        else:
+            found = self.text(key, required=False)
+            if found is None:
+                return default
+            value = found
         if value not in choices:
             self.fail(key, f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
         return value
 
+    @overload
+    def count(self, key: str, required: Literal[True] = True) -> int: ...
+    @overload
+    def count(self, key: str, required: bool) -> int | None: ...
     def count(self, key: str, required: bool = True) -> int | None:
         value = self._raw(key, int, required, "a whole number")
         if value is not None and value < 0:
             self.fail(key, f"must not be negative, got {value}")
         return value
 
+    @overload
+    def percent(self, key: str, required: Literal[True] = True) -> Decimal: ...
+    @overload
+    def percent(self, key: str, required: bool) -> Decimal | None: ...
     def percent(self, key: str, required: bool = True) -> Decimal | None:
         """A percentage written as a string, "8" for 8%; above 100 is surely a typo for a commission."""
         value = self._raw(key, str, required, 'a decimal string like "8" for 8% (never a JSON number)')
@@ -51,6 +64,10 @@ class Fields(JsonFields):
             self.fail(key, f"{value!r} is more than 100%")
         return number
 
+    @overload
+    def money_minor(self, key: str, currency: str, required: Literal[True] = True) -> int: ...
+    @overload
+    def money_minor(self, key: str, currency: str, required: bool) -> int | None: ...
     def money_minor(self, key: str, currency: str, required: bool = True) -> int | None:
         """An amount in the plan's currency, written as a string, kept as exact minor units."""
         value = self._raw(key, str, required, 'a decimal string like "50.00" (never a JSON number)')
@@ -91,9 +108,10 @@ class Fields(JsonFields):
 
 def _decimal(fields: Fields, key: str, value: str) -> Decimal:
     try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
+        number = parse_decimal(value)
+    except InvalidAmount:
+        # Every number in a plan is a decimal string, so that is what the author is told it is not.
         fields.fail(key, f"{value!r} is not a decimal number")
-    if not number.is_finite() or number < 0:
+    if number < 0:
         fields.fail(key, f"{value!r} must be a finite number, not negative")
     return number

@@ -52,10 +52,10 @@ __all__ = [
     "PERIODS",
     "ROUNDINGS",
     "Cap",
-    "CommissionPlan",
     "EventRule",
     "ParentOverride",
     "PlanError",
+    "PlanRules",
     "Rate",
     "Step",
     "VolumeTiers",
@@ -119,14 +119,14 @@ class ParentOverride:
 
 
 @dataclass(frozen=True)
-class CommissionPlan:
+class PlanRules:
     currency: str
     rounding: str
     events: Mapping[str, EventRule]
     parent_override: ParentOverride | None = None
 
 
-def parse_plan(data) -> CommissionPlan:
+def parse_plan(data) -> PlanRules:
     """A checked plan from decoded JSON; anything malformed raises PlanError naming the field."""
     top = Fields(data)
     currency = top.currency("currency")
@@ -138,7 +138,7 @@ def parse_plan(data) -> CommissionPlan:
     override = top.child("parent_override")
     parent = None if override is None else _parent_override(override, events)
     top.finish()
-    return CommissionPlan(currency, rounding, MappingProxyType(events), parent)
+    return PlanRules(currency, rounding, MappingProxyType(events), parent)
 
 
 def period_start(period: str, moment: datetime) -> datetime:

@@ -76,7 +76,7 @@ def rows(batch: PayoutBatch) -> list[list]:
 
 
 def to_journal_csv(batch: PayoutBatch) -> bytes:
-    """UTF-8 CSV with a BOM, like payouts/exports.py; no totals row, so each column sums to the batch."""
+    """UTF-8 CSV with a BOM, like payouts/exports/spreadsheets.py; no totals row, so each column sums to the batch."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(HEADER)

@@ -71,7 +71,9 @@ def _profiles(batch: PayoutBatch) -> dict[int, TaxProfile]:
     }
 
 
-def _payment(batch: PayoutBatch, line: PayoutLine, profile: TaxProfile) -> dict:
+def _payment(batch: PayoutBatch, line: PayoutLine, profile: TaxProfile | None) -> dict:
+    if profile is None or profile.iban is None:  # exclusion_reason() leaves such a line out of the file
+        raise SepaRefused(f"partner {line.partner_id} has no IBAN on file for a SEPA transfer")
     payment = {
         "name": profile.account_holder,
         "IBAN": numbers.iban(profile.iban),

@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.db import db
-from core.money import minor_digits, to_major
+from core.money import minor_digits, parse_decimal, to_major
 from payouts.batches.lifecycle import totals
 from payouts.batches.models import PayoutBatch
 from tracker.program.models import Partner
@@ -45,10 +45,12 @@ FIRST_AMOUNT_COLUMN = HEADER.index("gross")
 
 def rows(batch: PayoutBatch) -> list[list]:
     """The export's rows after the header, amounts as exact Decimals."""
-    names = dict(
+    names: dict[int, str] = dict(
         db.session.execute(
             select(Partner.id, Partner.name).where(Partner.id.in_([line.partner_id for line in batch.lines]))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return [
         [
@@ -118,5 +120,7 @@ def to_xlsx(batch: PayoutBatch) -> bytes:
 
 
 def read_amount(value) -> Decimal:
-    """A cell read back from either export as an exact Decimal (openpyxl gives Decimal or int)."""
-    return Decimal(str(value))
+    """A cell read back from either export as an exact Decimal: CSV gives text, openpyxl an int or a float."""
+    # XLSX stores numbers as binary doubles; a float's str() is the shortest text that reads back as the
+    # same double, which is the decimal written as long as it has at most 15 significant digits.
+    return parse_decimal(str(value))

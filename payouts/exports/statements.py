@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from core.db import db
-from core.money import to_major
+from core.money import format_money
 from payouts.batches.models import PayoutBatch, PayoutItem, PayoutLine
 from payouts.ledger.models import LedgerEntry
 from payouts.tax.models import TaxProfile
@@ -38,10 +37,10 @@ class StatementRefused(ValueError):
 class Item:
     kind: str  # commission, clawback, adjustment
     on: date
-    amount: Decimal  # what this item adds to the line (negative for a clawback)
+    amount_minor: int  # what this item adds to the line (negative for a clawback), in the batch currency
     event: str = ""
     order_id: str = ""
-    order_amount: str = ""  # the conversion's amount and currency, empty when it had none
+    order_amount: str = ""  # the conversion's amount as shown, empty when it had none
     reason: str = ""
 
 
@@ -57,12 +56,12 @@ class Statement:
     def of(self, kind: str) -> list[Item]:
         return [item for item in self.items if item.kind == kind]
 
-    def money(self, minor: int) -> Decimal:
-        return to_major(minor, self.batch.currency)
+    def shown(self, amount_minor: int) -> str:
+        return format_money(amount_minor, self.batch.currency)
 
     @property
-    def owed(self) -> Decimal:
-        return sum((item.amount for item in self.items), Decimal(0)).quantize(self.money(0))
+    def owed_minor(self) -> int:
+        return sum(item.amount_minor for item in self.items)
 
 
 def find_line(batch: PayoutBatch, partner_id: int) -> PayoutLine | None:
@@ -70,9 +69,10 @@ def find_line(batch: PayoutBatch, partner_id: int) -> PayoutLine | None:
 
 
 def _order_amount(conversion: Conversion | None) -> str:
-    if conversion is None or conversion.amount_minor is None:
+    # The amount_has_currency check sets both or neither.
+    if conversion is None or conversion.amount_minor is None or conversion.currency is None:
         return ""
-    return f"{to_major(conversion.amount_minor, conversion.currency)} {conversion.currency}"
+    return format_money(conversion.amount_minor, conversion.currency)
 
 
 def _items(batch: PayoutBatch, line: PayoutLine) -> list[Item]:
@@ -93,7 +93,7 @@ def _items(batch: PayoutBatch, line: PayoutLine) -> list[Item]:
             Item(
                 kind=kind,
                 on=(conversion.occurred_at if conversion else entry.created_at).date(),
-                amount=to_major(entry.amount_minor, batch.currency),
+                amount_minor=entry.amount_minor,
                 event=conversion.event if conversion else "",
                 order_id=conversion.order_id if conversion else "",
                 order_amount=_order_amount(conversion),
@@ -117,10 +117,13 @@ def build_statement(batch: PayoutBatch, partner_id: int, self_billed: bool = Fal
             )
         if line.status != "payable":
             raise StatementRefused(f"partner {partner_id}'s line is held ({line.held_reason}); nothing to invoice")
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:  # the line's foreign key keeps its partner
+        raise LookupError(f"partner {partner_id} of payout batch {batch.id} not found")
     return Statement(
         batch=batch,
         line=line,
-        partner=db.session.get(Partner, partner_id),
+        partner=partner,
         profile=profile,
         items=_items(batch, line),
         self_billed=self_billed,

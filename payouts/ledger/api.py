@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint
 from spectree import Response
 from sqlalchemy import select
 
-from core.auth import Principal, actor_name, principal, require_roles
+from core.auth import actor_name, principal, require_roles
 from core.db import db, utcnow
 from core.errors import ApiError, commit_or_conflict
-from core.money import InvalidAmount, to_major, to_minor
+from core.money import InvalidAmount, major_text, to_minor
 from core.openapi import api_spec
+from payouts.commissions.models import CommissionPlan
 from payouts.commissions.rules import PlanError, parse_plan
 from payouts.ledger.entries import LedgerError, adjust
-from payouts.ledger.models import CommissionPlan
 from payouts.ledger.queries import Balance, CommissionRow, balances, commission_rows
 from payouts.ledger.schemas import (
     AdjustmentIn,
@@ -30,7 +28,7 @@ from payouts.ledger.schemas import (
     PlanOut,
 )
 from tracker.program.models import Offer
-from tracker.program.scopes import offers_visible_to
+from tracker.program.scopes import offers_visible_to, partner_scope
 
 bp = Blueprint("payouts_api_ledger", __name__, url_prefix="/api/v1")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
@@ -78,13 +76,8 @@ def get_commission_plan(offer_id: int):
     return _plan_out(row)
 
 
-def _partner_scope(who: Principal, requested: int | None) -> int | None:
-    """A partner key reads only itself; admin and finance read everyone, or the partner they name."""
-    if who.role != "partner":
-        return requested
-    if requested not in (None, who.partner_id):
-        raise ApiError(403, "a partner key sees only its own commissions and balance")
-    return who.partner_id
+def _partner_scope(requested: int | None) -> int | None:
+    return partner_scope(principal(), requested, "a partner key sees only its own commissions and balance")
 
 
 def _commission_out(row: CommissionRow) -> CommissionOut:
@@ -96,7 +89,7 @@ def _commission_out(row: CommissionRow) -> CommissionOut:
         partner_id=row.partner_id,
         role=row.role,
         event=row.event,
-        amount=str(to_major(row.amount_minor, row.currency)),
+        amount=major_text(row.amount_minor, row.currency),
         currency=row.currency,
         status=row.status,
         conversion_status=row.conversion_status,
@@ -111,15 +104,11 @@ def _commission_out(row: CommissionRow) -> CommissionOut:
 @require_roles("admin", "finance", "partner")
 @api_spec.validate(query=CommissionQuery, resp=Response(HTTP_200=CommissionList, **ERRORS), tags=["commissions"])
 def list_commissions(query: CommissionQuery):
-    partner_id = _partner_scope(principal(), query.partner_id)
+    partner_id = _partner_scope(query.partner_id)
     rows = commission_rows(
         partner_id, status=query.status, offer_id=query.offer_id, limit=query.limit, offset=query.offset
     )
     return CommissionList(items=[_commission_out(row) for row in rows])
-
-
-def _major(amount_minor: int, currency: str) -> str:
-    return str(to_major(amount_minor, currency))
 
 
 def _balance_out(balance: Balance) -> BalanceOut:
@@ -127,11 +116,11 @@ def _balance_out(balance: Balance) -> BalanceOut:
     return BalanceOut(
         partner_id=balance.partner_id,
         currency=currency,
-        pending=_major(balance.pending_minor, currency),
-        approved=_major(balance.approved_minor, currency),
-        paid=_major(balance.paid_minor, currency),
-        clawback=_major(balance.clawback_minor, currency),
-        payable=_major(balance.payable_minor, currency),
+        pending=major_text(balance.pending_minor, currency),
+        approved=major_text(balance.approved_minor, currency),
+        paid=major_text(balance.paid_minor, currency),
+        clawback=major_text(balance.clawback_minor, currency),
+        payable=major_text(balance.payable_minor, currency),
     )
 
 
@@ -139,17 +128,8 @@ def _balance_out(balance: Balance) -> BalanceOut:
 @require_roles("admin", "finance", "partner")
 @api_spec.validate(query=BalanceQuery, resp=Response(HTTP_200=BalanceList, **ERRORS), tags=["commissions"])
 def list_balances(query: BalanceQuery):
-    partner_id = _partner_scope(principal(), query.partner_id)
+    partner_id = _partner_scope(query.partner_id)
     return BalanceList(items=[_balance_out(balance) for balance in balances(partner_id)])
-
-
-def _signed_minor(amount: Decimal, currency: str) -> int:
-    # to_minor refuses negatives (conversion amounts never are); an adjustment may charge the partner.
-    try:
-        minor = to_minor(abs(amount), currency)
-    except InvalidAmount as error:
-        raise ApiError(422, str(error)) from None
-    return -minor if amount < 0 else minor
 
 
 @bp.post("/adjustments")
@@ -157,15 +137,15 @@ def _signed_minor(amount: Decimal, currency: str) -> int:
 @api_spec.validate(json=AdjustmentIn, resp=Response(HTTP_201=AdjustmentOut, **ERRORS), tags=["commissions"])
 def post_adjustment(json: AdjustmentIn):
     """Credit (or, negative, charge) a partner by hand; payable at once, with the reason and who made it."""
-    amount_minor = _signed_minor(json.amount, json.currency)
     try:
+        amount_minor = to_minor(json.amount, json.currency, signed=True)
         entry = adjust(json.partner_id, amount_minor, json.currency, json.reason, actor_name(principal()))
-    except LedgerError as error:
+    except (InvalidAmount, LedgerError) as error:
         raise ApiError(422, str(error)) from None
     return AdjustmentOut(
         id=entry.id,
         partner_id=entry.partner_id,
-        amount=_major(entry.amount_minor, entry.currency),
+        amount=major_text(entry.amount_minor, entry.currency),
         currency=entry.currency,
         reason=entry.reason,
         actor=entry.actor,

@@ -17,9 +17,9 @@ from sqlalchemy.orm import aliased
 from core.db import UtcDateTime, db, dialect_insert, utcnow
 from core.money import InvalidAmount, minor_digits
 from payouts.commissions.calculation import CommissionLine, CommissionRefused, commission_for
-from payouts.commissions.rules import CommissionPlan as Plan
-from payouts.commissions.rules import PlanError, parse_plan
-from payouts.ledger.models import CommissionPlan, LedgerEntry
+from payouts.commissions.models import CommissionPlan
+from payouts.commissions.rules import PlanError, PlanRules, parse_plan
+from payouts.ledger.models import LedgerEntry
 from payouts.ledger.volume import volume_before
 from tracker.attribution.models import Conversion
 from tracker.program.models import Offer, Partner
@@ -34,7 +34,7 @@ class LedgerError(ValueError):
     """A ledger write that would be wrong (an adjustment without a reason, of 0); the message says why."""
 
 
-def plan_for(offer_id: int) -> Plan | None:
+def plan_for(offer_id: int) -> PlanRules | None:
     row = db.session.scalar(select(CommissionPlan).where(CommissionPlan.offer_id == offer_id))
     return None if row is None else parse_plan(row.plan)
 
@@ -60,18 +60,16 @@ def accrue(conversion: Conversion) -> list[LedgerEntry]:
     # conversions of one partner at once cannot both take the last lead of a cap.
     partner = db.session.scalar(select(Partner).where(Partner.id == conversion.partner_id).with_for_update())
     offer = db.session.get(Offer, conversion.offer_id)
+    if partner is None or offer is None:  # the conversion's foreign keys keep both
+        raise LookupError(f"conversion {conversion.id}: partner or offer not found")
     approve_after = conversion.occurred_at + timedelta(days=offer.hold_days)
-    entries = [
-        _accrual(conversion, line, plan.currency, approve_after)
-        for line in _lines(plan, conversion, partner)
-        if line is not None
-    ]
+    entries = [_accrual(conversion, line, plan.currency, approve_after) for line in _lines(plan, conversion, partner)]
     db.session.add_all(entries)
     db.session.flush()
     return entries
 
 
-def _lines(plan: Plan, conversion: Conversion, partner: Partner) -> list[CommissionLine | None]:
+def _lines(plan: PlanRules, conversion: Conversion, partner: Partner) -> list[CommissionLine]:
     try:
         result = commission_for(
             plan,
@@ -84,18 +82,19 @@ def _lines(plan: Plan, conversion: Conversion, partner: Partner) -> list[Commiss
             period_volume=volume_before(plan, plan.events[conversion.event], conversion),
         )
     except CommissionRefused as refusal:
-        return _refused(conversion, str(refusal))
+        return _refused(conversion, partner.id, str(refusal))
     # A parent line of 0 (a lead has no sale to take a share of) is noise; a capped partner line of 0
     # stays, so the partner sees that the cap, not a lost conversion, is why it earned nothing.
-    parent = result.parent if result.parent is not None and result.parent.amount_minor > 0 else None
-    return [result.partner, parent]
+    if result.parent is not None and result.parent.amount_minor > 0:
+        return [result.partner, result.parent]
+    return [result.partner]
 
 
-def _refused(conversion: Conversion, refusal: str) -> list[CommissionLine]:
+def _refused(conversion: Conversion, partner_id: int, refusal: str) -> list[CommissionLine]:
     # The conversion stays recorded; a visible 0 line tells finance why nothing accrued, where a log
     # line alone would be a commission silently lost.
     log.warning("conversion %s not priced: %s", conversion.id, refusal)
-    return [CommissionLine(conversion.partner_id, 0, f"not priced: {refusal}")]
+    return [CommissionLine(partner_id, 0, f"not priced: {refusal}")]
 
 
 def _accrual(conversion: Conversion, line: CommissionLine, currency: str, approve_after: datetime) -> LedgerEntry:

@@ -1,4 +1,4 @@
-"""Commission plans per offer, and the append-only ledger every commission balance is derived from.
+"""The append-only ledger every commission balance is derived from.
 
 A ledger row is never updated or deleted. Money is born in *items* (``accrued`` commissions, ``adjusted``
 lines, ``clawed_back`` lines owed back) and every later step is a new row that *settles* one item
@@ -11,33 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import UtcDateTime, check_in, db, utcnow
+from core.db import Model, UtcDateTime, check_in, utcnow
 
 ENTRY_KINDS = ("accrued", "approved", "reversed", "clawed_back", "paid", "adjusted")
 ITEM_KINDS = ("accrued", "adjusted")  # rows that stand alone; every other kind settles another row
 ROLES = ("partner", "parent")  # the converting partner, or its parent earning an override on it
 
 
-class CommissionPlan(db.Model):
-    """An offer's plan as the admin wrote it (checked by ``parse_plan`` before it is stored).
-
-    Changing a plan never touches commissions already accrued: each accrual keeps the rule it was
-    priced with, in words, in its ``reason``.
-    """
-
-    __tablename__ = "commission_plans"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), unique=True)
-    plan: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(64))
-
-
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         # A conversion is recorded once, but accrue() could still be reached twice (a retried job, a

@@ -106,18 +106,23 @@ def commission_rows(
 
 
 def _row(entry: LedgerEntry, event: str, conversion_status: str, status: str) -> CommissionRow:
+    # The accrual_fields check gives every accrual its conversion, role and hold; accrue() copies the
+    # offer from the conversion, where it is required.
+    conversion_id, offer_id, role, approve_after = entry.conversion_id, entry.offer_id, entry.role, entry.approve_after
+    if conversion_id is None or offer_id is None or role is None or approve_after is None:
+        raise ValueError(f"ledger entry {entry.id} is an accrual without its conversion, offer, role or hold")
     return CommissionRow(
         id=entry.id,
-        conversion_id=entry.conversion_id,
-        offer_id=entry.offer_id,
+        conversion_id=conversion_id,
+        offer_id=offer_id,
         partner_id=entry.partner_id,
-        role=entry.role,
+        role=role,
         event=event,
         amount_minor=entry.amount_minor,
         currency=entry.currency,
         status=status,
         conversion_status=conversion_status,
-        approve_after=entry.approve_after,
+        approve_after=approve_after,
         accrued_at=entry.created_at,
         rule=entry.reason,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.db import db
-from core.money import to_major
+from core.money import major_text
 from payouts.ledger.entries import accrue, on_status_change
 from payouts.ledger.models import LedgerEntry
 from tracker.attribution.models import Conversion
@@ -36,7 +36,7 @@ def commission_macro(conversion: Conversion, **_: object) -> dict[str, str]:
     amount_minor, currency = row
     if amount_minor is None:
         return {}
-    return {"commission": f"{to_major(amount_minor, currency):f}"}
+    return {"commission": major_text(amount_minor, currency)}
 
 
 def connect() -> None:

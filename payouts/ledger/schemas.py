@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from core.limits import INT_COLUMN_MAX, RowId
 from core.money import ExactAmount
 from core.schemas import Currency, Strict
 from payouts.ledger.queries import COMMISSION_STATUSES
@@ -15,7 +16,7 @@ from payouts.ledger.queries import COMMISSION_STATUSES
 class PlanIn(Strict):
     plan: dict[str, Any] = Field(
         description="The commission plan; its shape is described in "
-        "payouts/commission_rules.py. Money and rates are decimal strings."
+        "payouts/commissions/rules.py. Money and rates are decimal strings."
     )
 
 
@@ -27,11 +28,11 @@ class PlanOut(BaseModel):
 
 
 class CommissionQuery(Strict):
-    partner_id: int | None = Field(None, description="Admin and finance only; a partner key sees itself.")
+    partner_id: RowId | None = Field(None, description="Admin and finance only; a partner key sees itself.")
     status: Literal[COMMISSION_STATUSES] | None = None  # type: ignore[valid-type]
-    offer_id: int | None = None
+    offer_id: RowId | None = None
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=INT_COLUMN_MAX)
 
 
 class CommissionOut(BaseModel):
@@ -59,7 +60,7 @@ class CommissionList(BaseModel):
 
 
 class BalanceQuery(Strict):
-    partner_id: int | None = Field(None, description="Admin and finance only; a partner key sees itself.")
+    partner_id: RowId | None = Field(None, description="Admin and finance only; a partner key sees itself.")
 
 
 class BalanceOut(BaseModel):
@@ -79,7 +80,7 @@ class BalanceList(BaseModel):
 
 
 class AdjustmentIn(Strict):
-    partner_id: int
+    partner_id: RowId
     amount: ExactAmount = Field(description='Decimal string in the major unit; negative to charge, e.g. "-120.50".')
     currency: Currency
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]

@@ -14,8 +14,7 @@ from sqlalchemy.orm import aliased
 
 from core.db import db
 from payouts.commissions.calculation import PeriodVolume
-from payouts.commissions.rules import CommissionPlan as Plan
-from payouts.commissions.rules import EventRule, period_start
+from payouts.commissions.rules import EventRule, PlanRules, period_start
 from payouts.ledger.models import LedgerEntry
 from tracker.attribution.models import Conversion
 
@@ -31,7 +30,7 @@ def period_bounds(period: str, moment: datetime) -> tuple[datetime, datetime]:
     return start, start.replace(year=start.year + months // 12, month=months % 12 + 1)
 
 
-def volume_before(plan: Plan, rule: EventRule, conversion: Conversion) -> PeriodVolume:
+def volume_before(plan: PlanRules, rule: EventRule, conversion: Conversion) -> PeriodVolume:
     count = amount = earned_count = earned_minor = 0
     if rule.volume_tiers is not None:
         count, amount = _conversion_volume(plan, conversion, rule.volume_tiers.period)
@@ -53,7 +52,7 @@ def _earlier_in_period(conversion: Conversion, period: str):
     )
 
 
-def _conversion_volume(plan: Plan, conversion: Conversion, period: str) -> tuple[int, int]:
+def _conversion_volume(plan: PlanRules, conversion: Conversion, period: str) -> tuple[int, int]:
     # Amounts in another currency cannot be added to the plan's; they still count as conversions.
     in_plan_currency = case((Conversion.currency == plan.currency, Conversion.amount_minor), else_=0)
     row = db.session.execute(
@@ -62,7 +61,7 @@ def _conversion_volume(plan: Plan, conversion: Conversion, period: str) -> tuple
     return int(row[0]), int(row[1])
 
 
-def _commission_volume(plan: Plan, conversion: Conversion, period: str) -> tuple[int, int]:
+def _commission_volume(plan: PlanRules, conversion: Conversion, period: str) -> tuple[int, int]:
     """The partner's own commissions for the event in the cap period, less those reversed or clawed back."""
     accrual, later = LedgerEntry, aliased(LedgerEntry)
     cancelled = exists().where(later.settles_id == accrual.id, later.kind.in_(("reversed", "clawed_back")))

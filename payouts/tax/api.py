@@ -16,6 +16,7 @@ from payouts.tax.quotes import QuoteRefused, QuoteRequest, regime_summary, run_q
 from payouts.tax.regime_store import drop_edit, save_edit
 from payouts.tax.schemas import QuoteIn, QuoteOut, RegimeEditIn, RegimeList, RegimeOut, TaxProfileIn, TaxProfileOut
 from tracker.program.models import Partner
+from tracker.program.scopes import may_read_private_records
 
 bp = Blueprint("payouts_api_tax", __name__, url_prefix="/api/v1")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
@@ -43,7 +44,7 @@ def put_tax_profile(partner_id: int, json: TaxProfileIn):
         raise ApiError(422, f"invalid tax profile: {error}", details) from None
     profile = find_profile(partner_id)
     created = profile is None
-    if created:
+    if profile is None:
         profile = TaxProfile(partner_id=partner_id)
         db.session.add(profile)
     for name, value in values.items():
@@ -60,11 +61,9 @@ def put_tax_profile(partner_id: int, json: TaxProfileIn):
 @api_spec.validate(resp=Response(HTTP_200=TaxProfileOut, **ERRORS), tags=["tax"])
 def get_tax_profile(partner_id: int):
     """The partner's tax profile; a partner key reads only its own."""
-    who = principal()
-    # Tax ids and bank details belong to the partner alone: even its distributor gets the same 404 as
-    # for a partner without a profile, so the answer does not tell whether one exists.
-    visible = who.role != "partner" or who.partner_id == partner_id
-    profile = find_profile(partner_id) if visible else None
+    # Another partner (even a distributor asking for its reseller) gets the same 404 as for a partner
+    # without a profile, so the answer does not tell whether one exists.
+    profile = find_profile(partner_id) if may_read_private_records(principal(), partner_id) else None
     if profile is None:
         raise ApiError(404, f"no tax profile for partner {partner_id}")
     return profile_out(profile)

@@ -7,6 +7,7 @@ import json
 import click
 
 from core.db import utcnow
+from core.money import format_money, to_minor
 from payouts.tax.engine.inputs import FLAGS
 from payouts.tax.quotes import AMOUNT_FIELDS, QuoteRefused, QuoteRequest, run_quote
 
@@ -15,7 +16,7 @@ _YES, _NO = ("true", "yes", "1"), ("false", "no", "0")
 
 def _inputs(pairs: tuple[str, ...]) -> dict:
     """``key=value`` pairs; flags read true/false, everything else stays text for the engine's checks."""
-    inputs = {}
+    inputs: dict[str, str | bool] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key, value = key.strip(), value.strip()
@@ -39,20 +40,16 @@ def _table(answer: dict) -> str:
     if answer["blocked_reason"]:
         lines.append(f"BLOCKED: {answer['blocked_reason']}")
     width = max(len(name) for name in AMOUNT_FIELDS)
-    lines += [f"  {name.replace('_', ' '):<{width}}  {_grouped(answer[name]):>18}" for name in AMOUNT_FIELDS]
+    currency = answer["currency"]
+    lines += [
+        f"  {name.replace('_', ' '):<{width}}  {format_money(to_minor(answer[name], currency), currency):>18}"
+        for name in AMOUNT_FIELDS
+    ]
     for title in ("applied", "documents", "warnings"):
         if answer[title]:
             lines.append(f"{title.capitalize()}:")
             lines += [f"  - {line}" for line in answer[title]]
     return "\n".join(lines)
-
-
-def _grouped(amount: str) -> str:
-    """1234567.80 as 1,234,567.80, by string surgery: the amount never passes through a float."""
-    whole, _, fraction = amount.partition(".")
-    sign, digits = ("-", whole[1:]) if whole.startswith("-") else ("", whole)
-    grouped = f"{int(digits):,}"
-    return sign + grouped + (f".{fraction}" if fraction else "")
 
 
 @click.command("quote")

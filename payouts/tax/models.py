@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UtcDateTime, check_in, db, utcnow
+from core.db import Model, UtcDateTime, check_in, utcnow
 from tracker.program.models import Partner
 
 PROFILE_KINDS = ("individual", "self_employed", "sole_proprietor", "company")
@@ -19,7 +19,7 @@ PAYS = ("gross", "net")  # gross: the commission is the gross; net: the program 
 FORM_NAMES = ("W-9", "W-8BEN", "W-8BEN-E")
 
 
-class TaxProfile(db.Model):
+class TaxProfile(Model):
     __tablename__ = "tax_profiles"
     __table_args__ = (
         CheckConstraint(check_in("kind", PROFILE_KINDS), name="kind"),
@@ -37,7 +37,7 @@ class TaxProfile(db.Model):
     tax_id: Mapped[str | None] = mapped_column(String(32))  # compact: INN, EU VAT number, US TIN
     vat_registered: Mapped[bool] = mapped_column(Boolean, default=False)
     vat_number: Mapped[str | None] = mapped_column(String(32))
-    regime_code: Mapped[str] = mapped_column(String(64))  # a code in payouts/tax_regimes.json
+    regime_code: Mapped[str] = mapped_column(String(64))  # a code in payouts/tax/engine/tax_regimes.json
     pays: Mapped[str] = mapped_column(String(5), default="gross")
     # The engine's profile inputs (vat_country, services_abroad, treaty_rate, ...): rates and amounts
     # as decimal strings, flags as JSON booleans, exactly as payouts.tax.engine.quote.quote() reads them.

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from core.db import db
 from payouts.tax import numbers
 from payouts.tax.engine.inputs import InputsInvalid, check_for_regime, checked_types
-from payouts.tax.engine.quote import active_regimes, quote
+from payouts.tax.engine.quote import TaxQuote, active_regimes, quote
 from payouts.tax.engine.regimes import Regime
 from payouts.tax.models import TaxProfile
 
 # The US forms the payer must hold before paying under these regimes (a W-8BEN from a person, a
-# W-8BEN-E from an entity). Codes of payouts/tax_regimes.json; a test checks they are still there.
+# W-8BEN-E from an entity). Codes of payouts/tax/engine/tax_regimes.json; a test checks they are still there.
 # us_backup_withholding needs none: it is the regime for payees who gave no valid TIN.
 W8_REGIMES = ("us_foreign_w8",)
 W9_REGIMES = ("us_w9",)
@@ -143,26 +143,37 @@ def _blank_to_none(value: str | None) -> str | None:
     return (value.strip() or None) if isinstance(value, str) else value
 
 
-def payability(profile: TaxProfile | None, on_date: date, regimes: Mapping[str, Regime] | None = None) -> str | None:
-    """Why the partner cannot be paid on this date, or None when nothing stands in the way."""
+def payability(
+    profile: TaxProfile | None,
+    on_date: date,
+    regimes: Mapping[str, Regime] | None = None,
+    priced: TaxQuote | None = None,
+) -> str | None:
+    """Why the partner cannot be paid on this date, or None when nothing stands in the way.
+
+    ``priced`` is a quote the caller already ran under this profile for this date (a batch line's own):
+    it answers in place of the zero probe, so the engine runs once. A quote blocked by its amount (an
+    income cap passed) answers with that reason.
+    """
     if profile is None:
         return "the partner has no tax profile"
     regimes = active_regimes() if regimes is None else regimes
     if profile.regime_code not in regimes:
         return f"the tax profile's regime {profile.regime_code!r} is not in the presets"
-    # A zero payout runs every profile-dependent rule of the version in force on the date, and tells
-    # the currency (a country's VAT rate may decide it).
-    probe = quote(
-        profile.regime_code,
-        Decimal(0),
-        basis="gross",
-        payout_date=on_date,
-        profile=engine_inputs(profile),
-        regimes=regimes,
-    )
-    if probe.blocked:
-        return probe.blocked_reason
-    return _form_problem(profile, on_date) or bank_transfer_problem(profile, probe.currency)
+    if priced is None:
+        # A zero payout runs every profile-dependent rule of the version in force on the date, and tells
+        # the currency (a country's VAT rate may decide it).
+        priced = quote(
+            profile.regime_code,
+            Decimal(0),
+            basis="gross",
+            payout_date=on_date,
+            profile=engine_inputs(profile),
+            regimes=regimes,
+        )
+    if priced.blocked:
+        return priced.blocked_reason
+    return _form_problem(profile, on_date) or bank_transfer_problem(profile, priced.currency)
 
 
 def required_form(profile: TaxProfile) -> str | None:

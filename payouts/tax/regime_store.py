@@ -17,14 +17,14 @@ from sqlalchemy import JSON, String, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import UtcDateTime, db, utcnow
+from core.db import Model, UtcDateTime, db, utcnow
 from payouts.tax.engine.presets import FORMAT, PRESETS_PATH, parse_regimes, preset_regimes
 from payouts.tax.engine.regimes import Regime
 
 _cache: dict[tuple, Mapping[str, Regime]] = {}
 
 
-class TaxRegimeEdit(db.Model):
+class TaxRegimeEdit(Model):
     __tablename__ = "tax_regime_edits"
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)

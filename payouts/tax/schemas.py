@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,16 +16,15 @@ from pydantic import (
     model_validator,
 )
 
+from core.limits import RowId
+from core.money import parse_decimal
 from core.schemas import Strict
 from payouts.tax.models import FORM_NAMES, PAYS, PROFILE_KINDS
 
 
 def _decimal_text(value: str) -> str:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
-    if not number.is_finite() or number < 0:
+    # InvalidAmount is a ValueError, so pydantic reports parse_decimal's reason as the field's.
+    if parse_decimal(value) < 0:
         raise ValueError(f"{value!r} must be an amount of 0 or more")
     return value
 
@@ -94,7 +92,7 @@ class TaxProfileOut(BaseModel):
 
 class QuoteIn(Strict):
     regime: Code | None = Field(None, description="A regime code; or give partner_id.")
-    partner_id: int | None = Field(None, description="Its tax profile supplies regime, inputs and basis.")
+    partner_id: RowId | None = Field(None, description="Its tax profile supplies regime, inputs and basis.")
     amount: DecimalText
     basis: Literal["gross", "net"] | None = None
     payout_date: date

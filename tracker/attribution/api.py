@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.auth import Principal, actor_name, principal, require_roles
 from core.db import db, utcnow
 from core.errors import ApiError, commit_or_conflict
-from core.money import to_major
+from core.money import major_text
 from core.openapi import api_spec
 from core.schemas import ListQuery
 from tracker.attribution.conversions import (
@@ -37,7 +37,7 @@ from tracker.attribution.schemas import (
     StatusChangeIn,
 )
 from tracker.program.models import Offer, Partner
-from tracker.program.scopes import owned_partner_id
+from tracker.program.scopes import may_manage_offer, owned_partner_id, rows_visible_to
 from tracker.services import tracker
 
 bp = Blueprint("conversions_api", __name__, url_prefix="/api/v1")
@@ -55,9 +55,10 @@ def conversion_out(conversion: Conversion, with_events: bool = False) -> Convers
                 .order_by(ConversionEvent.id)
             )
         ]
-    amount = (
-        str(to_major(conversion.amount_minor, conversion.currency)) if conversion.amount_minor is not None else None
-    )
+    amount: str | None = None
+    # The amount_has_currency check sets both or neither.
+    if conversion.amount_minor is not None and conversion.currency is not None:
+        amount = major_text(conversion.amount_minor, conversion.currency)
     return ConversionOut(
         id=conversion.id,
         offer_id=conversion.offer_id,
@@ -80,18 +81,9 @@ def conversion_out(conversion: Conversion, with_events: bool = False) -> Convers
 def _own_offer(who: Principal, reference) -> Offer:
     column = Offer.id if isinstance(reference, int) else Offer.slug
     offer = db.session.scalar(select(Offer).where(column == reference))
-    if offer is None or (who.role == "advertiser" and offer.advertiser_id != who.advertiser_id):
+    if offer is None or not may_manage_offer(who, offer):
         raise ApiError(404, f"offer {reference!r} not found among this key's offers")
     return offer
-
-
-def conversions_visible_to(who: Principal):
-    query = select(Conversion)
-    if who.role == "advertiser":
-        query = query.join(Offer, Conversion.offer_id == Offer.id).where(Offer.advertiser_id == who.advertiser_id)
-    elif who.role == "partner":
-        query = query.where(Conversion.partner_id == who.partner_id)
-    return query
 
 
 @bp.post("/conversions")
@@ -129,7 +121,7 @@ def post_conversion(json: ConversionIn):
 @require_roles("admin", "finance", "advertiser", "partner")
 @api_spec.validate(query=ConversionQuery, resp=Response(HTTP_200=ConversionList, **ERRORS), tags=["conversions"])
 def list_conversions(query: ConversionQuery):
-    statement = conversions_visible_to(principal())
+    statement = rows_visible_to(Conversion, principal())
     if query.status:
         statement = statement.where(Conversion.status == query.status)
     if query.offer_id:
@@ -139,7 +131,7 @@ def list_conversions(query: ConversionQuery):
 
 
 def _visible_conversion(conversion_id: int) -> Conversion:
-    conversion = db.session.scalar(conversions_visible_to(principal()).where(Conversion.id == conversion_id))
+    conversion = db.session.scalar(rows_visible_to(Conversion, principal()).where(Conversion.id == conversion_id))
     if conversion is None:
         raise ApiError(404, f"conversion {conversion_id} not found")
     return conversion
@@ -187,19 +179,15 @@ def reverse_conversion(conversion_id: int, json: StatusChangeIn):
 DEAL_ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
 
 
-def _scoped(model, who: Principal):
-    query = select(model)
-    if who.role == "partner":
-        query = query.where(model.partner_id == who.partner_id)
-    elif who.role == "advertiser":
-        query = query.join(Offer, model.offer_id == Offer.id).where(Offer.advertiser_id == who.advertiser_id)
-    return query
-
-
-def _active_offer(offer_id: int) -> Offer:
+def _active_offer(who: Principal, offer_id: int, what: str) -> Offer:
+    """The offer new ``what`` (deal registrations, coupons) are for; like links, they need it active."""
     offer = db.session.get(Offer, offer_id)
     if offer is None:
         raise ApiError(422, f"offer {offer_id} does not exist")
+    if not may_manage_offer(who, offer):
+        raise ApiError(403, f"an advertiser key creates {what} only for its own offers")
+    if offer.status != "active":
+        raise ApiError(422, f"offer {offer.slug!r} is {offer.status}; {what} need an active offer")
     return offer
 
 
@@ -215,9 +203,10 @@ def _existing_partner(partner_id: int) -> Partner:
 @api_spec.validate(json=DealRegistrationIn, resp=Response(HTTP_201=DealRegistrationOut, **DEAL_ERRORS), tags=["deals"])
 def create_deal_registration(json: DealRegistrationIn):
     """Register a prospect company; the first valid registration holds it for the offer's period."""
-    partner_id = owned_partner_id(principal(), json.partner_id)
+    who = principal()
+    partner_id = owned_partner_id(who, json.partner_id)
     _existing_partner(partner_id)
-    offer = _active_offer(json.offer_id)
+    offer = _active_offer(who, json.offer_id, "deal registrations")
     try:
         key = registration_key(json.company_domain, json.tax_id)
         registration = register_deal(offer, partner_id, key, json.company_name, utcnow())
@@ -231,7 +220,7 @@ def create_deal_registration(json: DealRegistrationIn):
 @require_roles("admin", "finance", "advertiser", "partner")
 @api_spec.validate(query=ListQuery, resp=Response(HTTP_200=DealRegistrationList, **DEAL_ERRORS), tags=["deals"])
 def list_deal_registrations(query: ListQuery):
-    statement = _scoped(DealRegistration, principal()).order_by(DealRegistration.id.desc())
+    statement = rows_visible_to(DealRegistration, principal()).order_by(DealRegistration.id.desc())
     rows = db.session.scalars(statement.limit(query.limit).offset(query.offset))
     return DealRegistrationList(items=[DealRegistrationOut.model_validate(r) for r in rows])
 
@@ -253,10 +242,7 @@ def reassign_deal_registration(registration_id: int, json: ReassignIn):
 @require_roles("admin", "advertiser")
 @api_spec.validate(json=CouponIn, resp=Response(HTTP_201=CouponOut, **DEAL_ERRORS), tags=["deals"])
 def create_coupon(json: CouponIn):
-    who = principal()
-    offer = _active_offer(json.offer_id)
-    if who.role == "advertiser" and offer.advertiser_id != who.advertiser_id:
-        raise ApiError(403, "an advertiser key creates coupons only for its own offers")
+    offer = _active_offer(principal(), json.offer_id, "coupons")
     _existing_partner(json.partner_id)
     coupon = Coupon(code=json.code.upper(), partner_id=json.partner_id, offer_id=offer.id)
     db.session.add(coupon)
@@ -269,5 +255,7 @@ def create_coupon(json: CouponIn):
 @require_roles("admin", "finance", "advertiser", "partner")
 @api_spec.validate(query=ListQuery, resp=Response(HTTP_200=CouponList, **DEAL_ERRORS), tags=["deals"])
 def list_coupons(query: ListQuery):
-    rows = db.session.scalars(_scoped(Coupon, principal()).order_by(Coupon.id).limit(query.limit).offset(query.offset))
+    rows = db.session.scalars(
+        rows_visible_to(Coupon, principal()).order_by(Coupon.id).limit(query.limit).offset(query.offset)
+    )
     return CouponList(items=[CouponOut.model_validate(c) for c in rows])

@@ -182,7 +182,7 @@ def _flag_click(offer, click: Click, occurred_at: datetime, result: Attribution)
         result.review_reasons.append("too_fast_after_click")
     if click.ip_prefix:
         window = timedelta(hours=1)
-        burst = db.session.scalar(
+        burst = db.session.execute(
             select(func.count())
             .select_from(Click)
             .where(
@@ -191,7 +191,7 @@ def _flag_click(offer, click: Click, occurred_at: datetime, result: Attribution)
                 Click.created_at >= click.created_at - window,
                 Click.created_at <= click.created_at + window,
             )
-        )
+        ).scalar_one()  # a count without GROUP BY is always exactly one row
         if burst > BURST_CLICKS_PER_HOUR:
             result.review_reasons.append("ip_burst")
 

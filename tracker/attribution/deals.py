@@ -18,12 +18,14 @@ class DealRefused(ValueError):
 
 
 def registration_key(company_domain: str | None, tax_id: str | None) -> tuple[str, str]:
-    if bool(company_domain) == bool(tax_id):
-        raise DealRefused("register a company by exactly one of company_domain or tax_id")
     try:
-        return ("domain", normalize_domain(company_domain)) if company_domain else ("tax_id", normalize_tax_id(tax_id))
+        if company_domain and not tax_id:
+            return ("domain", normalize_domain(company_domain))
+        if tax_id and not company_domain:
+            return ("tax_id", normalize_tax_id(tax_id))
     except InvalidCustomer as exc:
         raise DealRefused(str(exc)) from None
+    raise DealRefused("register a company by exactly one of company_domain or tax_id")
 
 
 def register_deal(

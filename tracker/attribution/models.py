@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UtcDateTime, check_in, db, utcnow
+from core.db import Model, UtcDateTime, check_in, utcnow
 from tracker.program.models import Offer, Partner
 
 CONVERSION_STATUSES = ("pending", "review", "approved", "rejected", "reversed")
@@ -16,7 +16,7 @@ CUSTOMER_KEYS = ("email", "domain", "tax_id")
 SOURCES = ("api", "pixel")
 
 
-class Conversion(db.Model):
+class Conversion(Model):
     __tablename__ = "conversions"
     __table_args__ = (
         # Advertisers resend the same order (retries, page reloads); this key makes a resend a no-op.
@@ -56,7 +56,7 @@ class Conversion(db.Model):
     partner: Mapped[Partner | None] = relationship()
 
 
-class ConversionEvent(db.Model):
+class ConversionEvent(Model):
     """Every status change, with who made it and why; conversions never change status silently."""
 
     __tablename__ = "conversion_events"
@@ -70,7 +70,7 @@ class ConversionEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class CustomerBinding(db.Model):
+class CustomerBinding(Model):
     """A customer key (email, company domain, tax id) bound to the partner whose lead brought it."""
 
     __tablename__ = "customer_bindings"
@@ -88,7 +88,7 @@ class CustomerBinding(db.Model):
     bound_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class DealRegistration(db.Model):
+class DealRegistration(Model):
     """A partner's claim on a prospect company for an offer, first come first served for a period."""
 
     __tablename__ = "deal_registrations"
@@ -108,7 +108,7 @@ class DealRegistration(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class Coupon(db.Model):
+class Coupon(Model):
     __tablename__ = "coupons"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -119,7 +119,7 @@ class Coupon(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class PixelError(db.Model):
+class PixelError(Model):
     """A pixel request that could not be recorded; the browser still got its GIF."""
 
     __tablename__ = "pixel_errors"

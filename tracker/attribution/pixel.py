@@ -55,7 +55,8 @@ def _pixel_input(offer: Offer) -> ConversionInput:
 
 
 def _recent_pixels_from(offer: Offer, prefix: str) -> int:
-    return db.session.scalar(
+    # A count without GROUP BY is always exactly one row.
+    return db.session.execute(
         select(func.count())
         .select_from(Conversion)
         .where(
@@ -63,7 +64,7 @@ def _recent_pixels_from(offer: Offer, prefix: str) -> int:
             Conversion.ip_prefix == prefix,
             Conversion.received_at >= utcnow() - timedelta(hours=1),
         )
-    )
+    ).scalar_one()
 
 
 def _record_pixel_error(offer_slug: str, reason: str) -> None:
@@ -97,7 +98,10 @@ def pixel(offer_slug: str):
 
 @bp.get("/t.js")
 def landing_helper():
-    response = send_from_directory(current_app.static_folder, "t.js", mimetype="application/javascript", max_age=3600)
+    folder = current_app.static_folder
+    if folder is None:  # create_app keeps Flask's static folder; without it there is no t.js to serve
+        raise RuntimeError("the app has no static folder to serve t.js from")
+    response = send_from_directory(folder, "t.js", mimetype="application/javascript", max_age=3600)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 

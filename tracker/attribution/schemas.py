@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from core.limits import INT_COLUMN_MAX, RowId
 from core.money import ExactAmount
 from core.schemas import Currency, Strict
 
@@ -22,7 +23,7 @@ class CustomerIn(Strict):
 
 
 class ConversionIn(Strict):
-    offer: int | Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+    offer: RowId | Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
         description="The offer's slug or id."
     )
     event: EventName = Field(description="lead, sale, or a custom event the offer defines.")
@@ -69,9 +70,9 @@ class ConversionList(BaseModel):
 
 class ConversionQuery(Strict):
     status: Literal["pending", "review", "approved", "rejected", "reversed"] | None = None
-    offer_id: int | None = None
+    offer_id: RowId | None = None
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=INT_COLUMN_MAX)
 
 
 class StatusChangeIn(Strict):
@@ -79,8 +80,8 @@ class StatusChangeIn(Strict):
 
 
 class DealRegistrationIn(Strict):
-    offer_id: int
-    partner_id: int | None = Field(None, description="Required with an admin key.")
+    offer_id: RowId
+    partner_id: RowId | None = Field(None, description="Required with an admin key.")
     company_domain: Annotated[str, StringConstraints(max_length=253)] | None = None
     tax_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     company_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
@@ -104,14 +105,14 @@ class DealRegistrationList(BaseModel):
 
 
 class ReassignIn(Strict):
-    partner_id: int
+    partner_id: RowId
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class CouponIn(Strict):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,64}$")]
-    partner_id: int
-    offer_id: int
+    partner_id: RowId
+    offer_id: RowId
 
 
 class CouponOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ MAX_SUB_LENGTH = 255
 # Read straight from the WSGI environ: the click path skips Werkzeug's header and query parsing
 # where it can, since every microsecond here is paid on every click.
 _PREFETCH_HEADERS = ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
+# C0 control characters and DEL: no link carries them, and a click holding NUL once reached the stream and
+# stopped the worker (PostgreSQL refuses NUL in text). Refused here, before anything is recorded.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class BadClick(ValueError):
@@ -49,6 +53,8 @@ def _sub_ids(args, defaults: tuple[str | None, ...]) -> list[str | None]:
         value = args.get(name)
         if value is not None and len(value) > MAX_SUB_LENGTH:
             raise BadClick(f"{name} is longer than {MAX_SUB_LENGTH} characters")
+        if value and _CONTROL.search(value):
+            raise BadClick(f"{name} must not contain control characters")
         values.append(value if value else default)
     return values
 
@@ -61,11 +67,15 @@ def _referrer_host(environ: dict) -> str | None:
         host = urlsplit(referrer).hostname
     except ValueError:
         return None
-    return host[:255] if host else None
+    if not host or _CONTROL.search(host):
+        return None  # a Referer holding control characters is dropped, not the click: it could not be stored
+    return host[:255]
 
 
 @bp.route("/c/<code>", methods=["GET"])
 def follow_link(code: str):
+    if _CONTROL.search(code):
+        return _refuse(400, "link code must not contain control characters")
     services = tracker()
     target = services.links.resolve(code) if len(code) <= 32 else None
     if target is None:

@@ -13,9 +13,8 @@ from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from core.db import dialect_insert
+from core.db import DbSession, dialect_insert
 from tracker.clicks import refcodes
 from tracker.clicks.records import ClickRecord
 from tracker.program.models import Click
@@ -25,14 +24,14 @@ _MAX_CODE_ATTEMPTS = 8
 
 
 class UniquenessPolicy(Protocol):
-    def decide(self, session: Session, records: list[ClickRecord]) -> dict[int, bool]: ...
+    def decide(self, session: DbSession, records: list[ClickRecord]) -> dict[int, bool]: ...
 
 
 class SqlUniqueness:
     """A human click is unique unless the same visitor made a unique click on the link in the 24 hours
     before it: the first click opens a 24-hour window, and the next click after it opens another."""
 
-    def decide(self, session: Session, records: list[ClickRecord]) -> dict[int, bool]:
+    def decide(self, session: DbSession, records: list[ClickRecord]) -> dict[int, bool]:
         decided: dict[int, bool] = {}
         seen_in_batch: set[tuple[int, str]] = set()
         for record in sorted(records, key=lambda r: r.created_ms):
@@ -45,7 +44,7 @@ class SqlUniqueness:
         return decided
 
     @staticmethod
-    def _seen_before(session: Session, record: ClickRecord) -> bool:
+    def _seen_before(session: DbSession, record: ClickRecord) -> bool:
         since = record.created_at - UNIQUE_WINDOW
         return (
             session.scalar(
@@ -95,7 +94,7 @@ class RedisUniqueness:
     def _key(self, link_id: int, visitor_hash: str) -> str:
         return f"{self._prefix}uniq:{link_id}:{visitor_hash}"
 
-    def decide(self, session: Session, records: list[ClickRecord]) -> dict[int, bool]:
+    def decide(self, session: DbSession, records: list[ClickRecord]) -> dict[int, bool]:
         humans = sorted((r for r in records if r.traffic == "human"), key=lambda r: r.created_ms)
         window_ms = int(UNIQUE_WINDOW.total_seconds() * 1000)
         pipe = self._redis.pipeline(transaction=False)
@@ -140,7 +139,7 @@ def _row(record: ClickRecord, is_unique: bool, ref_code: str) -> dict:
 
 
 def store_clicks(
-    session: Session, records: Iterable[ClickRecord], uniqueness: UniquenessPolicy, refcode_key: bytes
+    session: DbSession, records: Iterable[ClickRecord], uniqueness: UniquenessPolicy, refcode_key: bytes
 ) -> int:
     """Insert the clicks not yet stored and return how many were new. The caller commits."""
     pending = {record.id: record for record in records}

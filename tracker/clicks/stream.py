@@ -4,6 +4,10 @@ Several workers share one consumer group. A batch is acknowledged (and deleted f
 after its database commit; a worker that dies before that leaves its entries pending, and any worker
 reclaims entries that stayed pending longer than ``claim_idle_ms``. Inserts are idempotent on the
 click id, so a reclaimed batch that had in fact been committed adds nothing.
+
+One bad entry must not stop the stream: a batch the database refuses is retried one entry at a time,
+and an entry refused on its own is parked in the dead-letter stream with the reason, like an unreadable
+one. Only a failure of the database or Redis itself leaves the batch pending for a retry.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import socket
 import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from core.db import db
 from tracker.clicks.records import ClickRecord
@@ -23,11 +28,24 @@ from tracker.clicks.store import RedisUniqueness, store_clicks
 
 log = logging.getLogger(__name__)
 GROUP = "click-writers"
+_REASON_LENGTH = 200
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the database or Redis themselves (connection lost, deadlock, timeout), not of an entry."""
+    if isinstance(exc, OperationalError | DisconnectionError | RedisError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def failure_reason(exc: BaseException) -> str:
+    # SQLAlchemy's own message repeats the statement and its parameters; the driver's says what was refused.
+    # One line, so the log line that carries it stays one line.
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(exc).__name__}: {' '.join(str(cause).split())}"[:_REASON_LENGTH]
 
 
 class ClickStreamWorker:
-    report = "stored {} new clicks"
-
     def __init__(
         self,
         redis,
@@ -50,7 +68,13 @@ class ClickStreamWorker:
         self.claim_idle_ms = claim_idle_ms
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.stored = 0
+        self.parked = 0  # entries moved to the dead-letter stream, unreadable or refused by the database
         self._group_ready = False
+
+    @property
+    def report(self) -> str:
+        parked = f", parked {self.parked} entries in the dead-letter stream" if self.parked else ""
+        return "stored {} new clicks" + parked
 
     def ensure_group(self) -> None:
         try:
@@ -118,21 +142,49 @@ class ClickStreamWorker:
     def process(self, entries) -> None:
         if not entries:
             return
-        records, malformed = [], []
+        readable, failed = [], []
         for entry_id, fields in entries:
             try:
-                records.append(ClickRecord.from_stream(fields))
+                readable.append((entry_id, fields, ClickRecord.from_stream(fields)))
             except (KeyError, ValueError) as exc:
-                malformed.append((entry_id, fields, exc))
+                failed.append((entry_id, fields, exc))
+        failed += self._store(readable)
+        self._park(failed)
+        ids = [entry_id for entry_id, _ in entries]
+        self.acknowledge(ids)
+
+    def _store(self, readable) -> list:
+        """Store the batch, or failing that each entry alone; return the entries refused on their own, with why."""
         try:
-            self.stored += store_clicks(db.session, records, self.uniqueness, self.refcode_key)
+            self._commit([record for _, _, record in readable])
+            return []
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if len(readable) == 1:
+                entry_id, fields, _ = readable[0]
+                return [(entry_id, fields, exc)]
+            log.warning(
+                "a batch of %d clicks failed (%s); storing them one at a time", len(readable), failure_reason(exc)
+            )
+        refused = []
+        for entry_id, fields, record in readable:
+            try:
+                self._commit([record])
+            except Exception as exc:
+                if is_transient(exc):
+                    raise  # the whole batch stays pending; the entries committed meanwhile replay as no-ops
+                refused.append((entry_id, fields, exc))
+        return refused
+
+    def _commit(self, records: list[ClickRecord]) -> None:
+        try:
+            stored = store_clicks(db.session, records, self.uniqueness, self.refcode_key)
             db.session.commit()
         except Exception:
             db.session.rollback()
             raise
-        self._park(malformed)
-        ids = [entry_id for entry_id, _ in entries]
-        self.acknowledge(ids)
+        self.stored += stored
 
     def acknowledge(self, ids) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -140,8 +192,10 @@ class ClickStreamWorker:
         pipe.xdel(self.stream_key, *ids)
         pipe.execute()
 
-    def _park(self, malformed) -> None:
-        """Keep unreadable entries aside for an operator instead of retrying them forever."""
-        for entry_id, fields, exc in malformed:
-            log.error("unreadable click entry %s parked in %s: %s", entry_id, self.dead_letter_key, exc)
-            self.redis.xadd(self.dead_letter_key, {**fields, "_error": str(exc)[:200]})
+    def _park(self, failed) -> None:
+        """Keep entries that cannot be stored aside for an operator instead of retrying them forever."""
+        for entry_id, fields, exc in failed:
+            reason = failure_reason(exc)
+            log.error("click entry %s parked in %s: %s", entry_id, self.dead_letter_key, reason)
+            self.redis.xadd(self.dead_letter_key, {**fields, "_error": reason})
+            self.parked += 1

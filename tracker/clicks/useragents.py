@@ -22,9 +22,21 @@ from ua_parser import BestAvailableResolver, DefaultedResult, Parser, load_lazy_
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 50_000
-# Real user agents stay well under this; truncating bounds both the work per
-# lookup and the memory a client can pin in the cache with huge headers.
-MAX_UA_LENGTH = 1000
+# Browsers' user agents are 100-300 characters (the longest of fake-useragent's
+# 839 is 251, of crawler-user-agents' 2,123 instances 285), and the tokens that
+# say what a client is come first. Classifying only this prefix bounds the work
+# of an uncached lookup, which grows with the length (about 5 us a character,
+# most of it in the crawler patterns), and the memory a cache entry can pin;
+# padding after it maps onto the same cache entry.
+MAX_UA_LENGTH = 512
+# Twice the prefix and over three times the longest agent in either corpus: no
+# browser sends this much, so it is junk or an attack. Such values are classed
+# as bots after a length check, never parsed nor cached, so distinct huge agents
+# cost what a cached one costs and cannot flush the cache.
+ABSURD_UA_LENGTH = 1024
+# Header values may hold a tab but no other control character (RFC 9110); a
+# browser never sends one, and ua-parser would copy it into the stored families.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 # Link-preview fetchers and mail/chat link scanners (case-insensitive regex
 # fragments). They hit a link because it was pasted or mailed, not clicked.
@@ -200,8 +212,14 @@ def _device(ua: str, parsed: DefaultedResult) -> str:
     return "mobile" if "Mobile" in ua else "other"
 
 
+# An agent too long or holding a control character: classed without being parsed.
+UNREADABLE = UserAgentInfo("bot", "bot", "Other", "Other")
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _classify(ua: str) -> UserAgentInfo:
+    if _CONTROL.search(ua):
+        return UNREADABLE
     parsed = _PARSER.parse(ua).with_defaults()
     traffic = _traffic(ua, parsed)
     device = "bot" if traffic != "human" else _device(ua, parsed)
@@ -210,7 +228,10 @@ def _classify(ua: str) -> UserAgentInfo:
 
 def classify_user_agent(user_agent: str | None) -> UserAgentInfo:
     """Classify a User-Agent header value; repeated values are served from a cache."""
-    return _classify((user_agent or "")[:MAX_UA_LENGTH].strip())
+    ua = user_agent or ""
+    if len(ua) > ABSURD_UA_LENGTH:
+        return UNREADABLE
+    return _classify(ua[:MAX_UA_LENGTH].strip())
 
 
 # Expose the cache's statistics and reset on the public function.

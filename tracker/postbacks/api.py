@@ -24,6 +24,7 @@ from tracker.postbacks.schemas import (
     SendTestIn,
 )
 from tracker.program.models import Partner
+from tracker.program.scopes import owned_partner_id
 from tracker.services import tracker
 
 bp = Blueprint("postbacks_api", __name__, url_prefix="/api/v1")
@@ -31,15 +32,7 @@ ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_422": None
 
 
 def _partner_id(requested: int | None) -> int:
-    """A partner key manages only its own postback; an admin key names the partner."""
-    who = principal()
-    if who.role == "partner":
-        if requested not in (None, who.partner_id):
-            raise ApiError(403, "a partner key manages only its own postback")
-        return who.partner_id
-    if requested is None:
-        raise ApiError(422, "partner_id is required with an admin key")
-    return requested
+    return owned_partner_id(principal(), requested, "a partner key manages only its own postback")
 
 
 def _endpoint_of(partner_id: int) -> PostbackEndpoint:

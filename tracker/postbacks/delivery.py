@@ -46,6 +46,8 @@ def _send(session: requests.Session, delivery: PostbackDelivery) -> tuple[int | 
     try:
         check_target(delivery.url, tracker().settings.allow_private_postback_targets)
         request = session.prepare_request(requests.Request("GET", delivery.url))
+        if request.url is None:  # preparing a request with a URL always sets it
+            raise ValueError("the prepared postback request has no URL")
         # Sign the URL exactly as requested, which is what the partner's server can reconstruct.
         request.headers[SIGNATURE_HEADER] = sign(delivery.endpoint.secret, int(utcnow().timestamp()), request.url)
         request.headers["User-Agent"] = USER_AGENT

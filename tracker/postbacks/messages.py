@@ -10,13 +10,12 @@ import hmac
 import ipaddress
 import re
 import socket
-from decimal import Decimal
 from urllib.parse import quote, urlsplit
 
-from iso4217 import Currency
 from sqlalchemy import select
 
 from core.db import db, utcnow
+from core.money import InvalidAmount, major_text
 from tracker.attribution.models import Conversion
 from tracker.postbacks.models import PostbackDelivery, PostbackEndpoint
 from tracker.postbacks.signals import macros_requested
@@ -117,21 +116,24 @@ def check_target(url: str, allow_private: bool) -> None:
     except (socket.gaierror, UnicodeError) as exc:
         raise PostbackRefused(f"host {host!r} does not resolve: {exc}") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        host_address = info[4][0]
+        if not isinstance(host_address, str):
+            # Only a Python built without IPv6 gives an (int, bytes) address; refuse what cannot be checked.
+            raise PostbackRefused(f"host {host!r} resolves to an address that cannot be checked: {info[4]!r}")
+        address = ipaddress.ip_address(host_address.split("%", 1)[0])
         reason = _refusal(address, allow_private)
         if reason:
             raise PostbackRefused(f"host {host!r} resolves to a {reason}; postbacks go to public hosts only")
 
 
 def format_amount(amount_minor: int | None, currency: str | None) -> str:
-    """Minor units to a decimal string in major units (1999 EUR -> "19.99", 1999 JPY -> "1999")."""
+    """The ``{amount}`` macro: the amount in major units (1999 EUR -> "19.99"), empty when there is none."""
     if amount_minor is None or currency is None:
         return ""
     try:
-        exponent = Currency(currency.upper()).exponent or 0
-    except ValueError:
+        return major_text(amount_minor, currency)
+    except InvalidAmount:
         return ""  # an empty amount is honest; guessing the minor units could be off by 100x
-    return f"{Decimal(amount_minor).scaleb(-exponent):f}"
 
 
 def macro_values(conversion: Conversion) -> dict[str, str]:

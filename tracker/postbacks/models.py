@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UtcDateTime, check_in, db, utcnow
+from core.db import Model, UtcDateTime, check_in, utcnow
 from tracker.attribution.models import Conversion
 from tracker.program.models import Partner
 
@@ -21,7 +21,7 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
-class PostbackEndpoint(db.Model):
+class PostbackEndpoint(Model):
     """One postback URL per partner; the unique partner_id makes "set my postback" an upsert."""
 
     __tablename__ = "postback_endpoints"
@@ -37,7 +37,7 @@ class PostbackEndpoint(db.Model):
     partner: Mapped[Partner] = relationship()
 
 
-class PostbackDelivery(db.Model):
+class PostbackDelivery(Model):
     """One postback to send. The URL is rendered when enqueued, so later edits change only new ones."""
 
     __tablename__ = "postback_deliveries"

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from core.limits import RowId
 from core.schemas import ListQuery, Strict
 from tracker.postbacks.messages import MACROS, validate_template
 
@@ -14,7 +15,7 @@ _MACRO_LIST = ", ".join("{" + name + "}" for name in MACROS)
 
 
 class PartnerQuery(Strict):
-    partner_id: int | None = Field(None, description="Required with an admin key; implied by a partner key.")
+    partner_id: RowId | None = Field(None, description="Required with an admin key; implied by a partner key.")
 
 
 class PostbackIn(Strict):

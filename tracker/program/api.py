@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 from spectree import Response
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.auth import principal, require_roles
@@ -30,6 +29,7 @@ from tracker.program.schemas import (
     PartnerOut,
 )
 from tracker.program.scopes import (
+    advertisers_visible_to,
     links_visible_to,
     offers_visible_to,
     owned_advertiser_id,
@@ -56,10 +56,7 @@ def create_advertiser(json: AdvertiserIn):
 @require_roles("admin", "finance", "advertiser")
 @api_spec.validate(query=ListQuery, resp=Response(HTTP_200=AdvertiserList, **ERRORS), tags=["program"])
 def list_advertisers(query: ListQuery):
-    statement = select(Advertiser).order_by(Advertiser.id).limit(query.limit).offset(query.offset)
-    who = principal()
-    if who.role == "advertiser":
-        statement = statement.where(Advertiser.id == who.advertiser_id)
+    statement = advertisers_visible_to(principal()).order_by(Advertiser.id).limit(query.limit).offset(query.offset)
     return AdvertiserList(items=[AdvertiserOut.model_validate(a) for a in db.session.scalars(statement)])
 
 

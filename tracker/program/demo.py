@@ -43,9 +43,10 @@ def create_demo() -> dict:
         allowed_hosts=[urlsplit(base).hostname],
         token_param="atk",
     )
-    partners, links = {}, {}
+    partners: dict[str, Partner] = {}
+    links: dict[str, Link] = {}
     for code, name, kind, country, tier, parent_code in PARTNERS:
-        parent = partners.get(parent_code)
+        parent = None if parent_code is None else partners.get(parent_code)
         partner = _get_or_create(
             Partner,
             {"name": name},
@@ -66,9 +67,9 @@ def create_demo() -> dict:
         "admin": issue_key("admin", label=DEMO_LABEL)[1],
         "finance": issue_key("finance", label=DEMO_LABEL)[1],
         "advertiser": issue_key("advertiser", advertiser_id=advertiser.id, label=DEMO_LABEL)[1],
-        "partners": {
-            code: issue_key("partner", partner_id=partner.id, label=DEMO_LABEL)[1] for code, partner in partners.items()
-        },
+    }
+    partner_keys = {
+        code: issue_key("partner", partner_id=partner.id, label=DEMO_LABEL)[1] for code, partner in partners.items()
     }
     db.session.commit()
     return {
@@ -83,7 +84,7 @@ def create_demo() -> dict:
                 "parent_id": partners[code].parent_id,
                 "link_code": code,
                 "link_url": f"{base}/c/{code}",
-                "key": keys["partners"][code],
+                "key": partner_keys[code],
             }
             for code, *_ in PARTNERS
         ],

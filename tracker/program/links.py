@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 import threading
@@ -13,11 +14,15 @@ from cachetools import TTLCache
 from sqlalchemy import select
 
 from core.db import db
+from tracker.program.hosts import wildcard_too_broad
 from tracker.program.models import SUB_IDS, Link, Offer, Partner
 
 CODE_ALPHABET = string.ascii_letters + string.digits
 GENERATED_CODE_LENGTH = 8
 MAX_URL_LENGTH = 2048
+# Space, backslash, every C0 control character and DEL: none belongs in a URL, browsers read a URL holding
+# some of them (backslash, tab, newline) as another URL than the one checked, and NUL cannot be stored.
+_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 class DeepLinkRefused(ValueError):
@@ -46,7 +51,10 @@ def host_allowed(host: str, allowed: frozenset[str]) -> bool:
     if host in allowed:
         return True
     labels = host.split(".")
-    return any("*." + ".".join(labels[i:]) in allowed for i in range(1, len(labels)))
+    parents = (".".join(labels[i:]) for i in range(1, len(labels)))
+    # Offers saved before allowed hosts were checked against the Public Suffix List may still hold a
+    # pattern like *.com or *.github.io; such a pattern matches nothing, or it would be an open redirect.
+    return any("*." + parent in allowed and not wildcard_too_broad(parent) for parent in parents)
 
 
 class LinkDirectory:
@@ -109,7 +117,7 @@ class LinkDirectory:
 def choose_destination(target: LinkTarget, deep_url: str | None) -> str:
     if deep_url is None or deep_url == "":
         return target.landing_url
-    if len(deep_url) > MAX_URL_LENGTH or any(char in deep_url for char in "\\\r\n\t "):
+    if len(deep_url) > MAX_URL_LENGTH or _NOT_IN_URL.search(deep_url):
         raise DeepLinkRefused("deep link is too long or has characters a URL cannot hold")
     parts = urlsplit(deep_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -117,6 +125,8 @@ def choose_destination(target: LinkTarget, deep_url: str | None) -> str:
     if parts.username is not None or parts.password is not None:
         raise DeepLinkRefused("deep link must not carry a user name or password")
     host = parts.hostname.rstrip(".")
+    if "%" in host or not host.isprintable():
+        raise DeepLinkRefused("deep link host holds '%' or a control character")
     if not host_allowed(host, target.allowed_hosts):
         raise DeepLinkRefused(f"deep link host {host!r} is not one of this offer's allowed hosts")
     return deep_url

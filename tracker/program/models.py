@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UtcDateTime, check_in, db, utcnow
+from core.db import Model, UtcDateTime, check_in, utcnow
 
 OFFER_STATUSES = ("active", "paused")
 CONFLICT_RULES = ("token_wins", "binding_wins")
@@ -18,7 +18,7 @@ TRAFFIC_CLASSES = ("human", "bot", "preview", "prefetch", "head")
 SUB_IDS = ("sub1", "sub2", "sub3", "sub4", "sub5")
 
 
-class Advertiser(db.Model):
+class Advertiser(Model):
     __tablename__ = "advertisers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -27,7 +27,7 @@ class Advertiser(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class Offer(db.Model):
+class Offer(Model):
     __tablename__ = "offers"
     __table_args__ = (
         CheckConstraint(check_in("status", OFFER_STATUSES), name="status"),
@@ -64,7 +64,7 @@ class Offer(db.Model):
         return event in ("lead", "sale") or event in self.custom_events
 
 
-class Partner(db.Model):
+class Partner(Model):
     __tablename__ = "partners"
     __table_args__ = (
         CheckConstraint(check_in("status", PARTNER_STATUSES), name="status"),
@@ -85,7 +85,7 @@ class Partner(db.Model):
     parent: Mapped[Partner | None] = relationship(remote_side=[id])
 
 
-class Link(db.Model):
+class Link(Model):
     __tablename__ = "links"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -103,7 +103,7 @@ class Link(db.Model):
     offer: Mapped[Offer] = relationship()
 
 
-class Click(db.Model):
+class Click(Model):
     """One redirect served. The id comes from the click path, so replays from the stream are no-ops."""
 
     __tablename__ = "clicks"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -10,10 +9,10 @@ from urllib.parse import urlsplit
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from core.limits import RowId
 from core.schemas import Strict
+from tracker.program.hosts import allowed_host
 from tracker.program.models import CONFLICT_RULES, OFFER_STATUSES, PARTNER_KINDS, PARTNER_STATUSES
-
-_HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def _http_url(value: str) -> str:
@@ -25,17 +24,6 @@ def _http_url(value: str) -> str:
     return value
 
 
-def host_name(value: str) -> str:
-    host = value.strip().lower().rstrip(".")
-    try:
-        host = host.encode("idna").decode() if not host.startswith("*.") else "*." + host[2:].encode("idna").decode()
-    except UnicodeError:
-        raise ValueError(f"{value!r} is not a host name") from None
-    if not _HOST.match(host):
-        raise ValueError(f"{value!r} is not a host name (use example.com or *.example.com)")
-    return host
-
-
 def _country(value: str) -> str:
     code = value.strip().upper()
     if pycountry.countries.get(alpha_2=code) is None:
@@ -45,7 +33,8 @@ def _country(value: str) -> str:
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 HttpUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_http_url)]
-HostName = Annotated[str, StringConstraints(max_length=253), AfterValidator(host_name)]
+# Never a public suffix nor a wildcard over one (tracker/program/hosts.py): that would be an open redirect.
+AllowedHost = Annotated[str, StringConstraints(max_length=253), AfterValidator(allowed_host)]
 SubId = Annotated[str, StringConstraints(max_length=255)]
 CustomEvent = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
@@ -77,11 +66,11 @@ class AdvertiserList(BaseModel):
 
 
 class OfferIn(Strict):
-    advertiser_id: int | None = Field(None, description="Required with an admin key; implied by an advertiser key.")
+    advertiser_id: RowId | None = Field(None, description="Required with an admin key; implied by an advertiser key.")
     name: Name
     slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
     landing_url: HttpUrl
-    allowed_hosts: list[HostName] = Field(default_factory=list, max_length=50)
+    allowed_hosts: list[AllowedHost] = Field(default_factory=list, max_length=50)
     token_param: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")] = "atk"
     fallback_url: HttpUrl | None = None
     click_window_days: int = Field(90, ge=1, le=3650)
@@ -96,7 +85,7 @@ class OfferIn(Strict):
 
 class OfferPatch(Strict):
     name: Name | None = None
-    allowed_hosts: list[HostName] | None = Field(None, max_length=50)
+    allowed_hosts: list[AllowedHost] | None = Field(None, max_length=50)
     fallback_url: HttpUrl | None = None
     status: Literal[OFFER_STATUSES] | None = None  # type: ignore[valid-type]
     custom_events: CustomEvents | None = None
@@ -136,7 +125,7 @@ class PartnerIn(Strict):
     kind: Literal[PARTNER_KINDS]  # type: ignore[valid-type]
     country: Annotated[str, AfterValidator(_country)]
     tier: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")] = "standard"
-    parent_id: int | None = None
+    parent_id: RowId | None = None
     status: Literal[PARTNER_STATUSES] = "active"  # type: ignore[valid-type]
 
 
@@ -158,8 +147,8 @@ class PartnerList(BaseModel):
 
 
 class LinkIn(Strict):
-    offer_id: int
-    partner_id: int | None = Field(None, description="Required with an admin key; implied by a partner key.")
+    offer_id: RowId
+    partner_id: RowId | None = Field(None, description="Required with an admin key; implied by a partner key.")
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,32}$")] | None = None
     sub1: SubId | None = None
     sub2: SubId | None = None

@@ -1,12 +1,35 @@
-"""What each key may see: admins and finance see the program, advertisers their offers, partners themselves."""
+"""What each key may see and own: admins and finance the whole program, advertisers their offers and what
+happens on them, partners themselves.
+
+Every API that reads or writes partner or offer data asks here, so a key's reach is decided in one place.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import Select, select
 
 from core.auth import Principal
 from core.errors import ApiError
-from tracker.program.models import Link, Offer, Partner
+from tracker.program.models import Advertiser, Link, Offer, Partner
+
+
+def scoped(statement: Select, who: Principal, partner_column: Any, offer_column: Any) -> Select:
+    """``statement`` narrowed to the rows the key may read: a partner key its own (``partner_column``), an
+    advertiser key those on its offers (``offer_column``), admin and finance keys all of them."""
+    if who.role == "partner":
+        return statement.where(partner_column == who.partner_id)
+    if who.role == "advertiser":
+        return statement.where(offer_column.in_(select(Offer.id).where(Offer.advertiser_id == who.advertiser_id)))
+    return statement
+
+
+def advertisers_visible_to(who: Principal) -> Select:
+    query = select(Advertiser)
+    if who.role == "advertiser":
+        query = query.where(Advertiser.id == who.advertiser_id)
+    return query
 
 
 def offers_visible_to(who: Principal) -> Select:
@@ -26,32 +49,58 @@ def partners_visible_to(who: Principal) -> Select:
     return query
 
 
+def rows_visible_to(model: Any, who: Principal) -> Select:
+    """The rows of ``model`` (one with partner_id and offer_id: conversions, coupons, ...) the key may read."""
+    return scoped(select(model), who, model.partner_id, model.offer_id)
+
+
 def links_visible_to(who: Principal) -> Select:
-    query = select(Link)
-    if who.role == "partner":
-        query = query.where(Link.partner_id == who.partner_id)
-    elif who.role == "advertiser":
-        query = query.join(Offer, Link.offer_id == Offer.id).where(Offer.advertiser_id == who.advertiser_id)
-    return query
+    return rows_visible_to(Link, who)
+
+
+def may_manage_offer(who: Principal, offer: Offer) -> bool:
+    """An advertiser key manages only its own offers (and their coupons); admin keys manage every offer."""
+    return who.role != "advertiser" or offer.advertiser_id == who.advertiser_id
+
+
+def may_read_private_records(who: Principal, partner_id: int) -> bool:
+    """Whether the key may read the partner's tax profile, statements and invoices.
+
+    Tax ids, bank details and payouts belong to the partner alone: unlike ``partners_visible_to``, a
+    distributor's key does not reach its resellers' records.
+    """
+    return who.role != "partner" or who.partner_id == partner_id
+
+
+def partner_scope(who: Principal, requested: int | None, refusal: str) -> int | None:
+    """The partner a request is about: a partner key only itself (403 with ``refusal`` for another one),
+    other keys the partner they name, or None for every partner."""
+    if who.role != "partner":
+        return requested
+    if requested not in (None, who.partner_id):
+        raise ApiError(403, refusal)
+    return who.partner_id
 
 
 def owned_advertiser_id(who: Principal, requested: int | None) -> int:
     """The advertiser a new offer belongs to: the key's own, or the one an admin names."""
     if who.role == "advertiser":
-        if requested not in (None, who.advertiser_id):
+        own = who.advertiser_id
+        if own is None:  # the api_keys "role" check gives every advertiser key its advertiser
+            raise ValueError(f"advertiser key {who.key_id} has no advertiser_id")
+        if requested not in (None, own):
             raise ApiError(403, "an advertiser key creates offers only for its own advertiser")
-        return who.advertiser_id
+        return own
     if requested is None:
         raise ApiError(422, "advertiser_id is required with an admin key")
     return requested
 
 
-def owned_partner_id(who: Principal, requested: int | None) -> int:
-    """The partner a new link belongs to: a partner key creates links only for itself."""
-    if who.role == "partner":
-        if requested not in (None, who.partner_id):
-            raise ApiError(403, "a partner key creates links only for its own partner")
-        return who.partner_id
-    if requested is None:
+def owned_partner_id(
+    who: Principal, requested: int | None, refusal: str = "a partner key creates links only for its own partner"
+) -> int:
+    """The partner a new record (a link, a postback URL) belongs to: a partner key's own, or the one an admin names."""
+    partner_id = partner_scope(who, requested, refusal)
+    if partner_id is None:
         raise ApiError(422, "partner_id is required with an admin key")
-    return requested
+    return partner_id

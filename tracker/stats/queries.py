@@ -15,12 +15,14 @@ from sqlalchemy import Integer, case, cast, func, select
 
 from core.auth import Principal
 from core.db import db
-from core.money import minor_digits, to_major
+from core.money import major_text
 from tracker.attribution.models import Conversion
 from tracker.program.models import Click, Link, Offer, Partner
+from tracker.program.scopes import scoped
 
 GROUPINGS = ("day", "partner", "offer", "link", "sub1", "sub2", "sub3", "sub4", "sub5")
-_LABELS = {"partner": (Partner, Partner.name), "offer": (Offer, Offer.slug), "link": (Link, Link.code)}
+# Per grouping: the id column its keys are, and the column that names the row.
+_LABELS = {"partner": (Partner.id, Partner.name), "offer": (Offer.id, Offer.slug), "link": (Link.id, Link.code)}
 COUNTED_STATUSES = ("pending", "review", "approved")
 
 
@@ -49,14 +51,6 @@ def _conversion_group(group_by: str):
     return Click.link_id if group_by == "link" else getattr(Click, group_by)
 
 
-def _scope(statement, who: Principal, partner_column, offer_column):
-    if who.role == "partner":
-        return statement.where(partner_column == who.partner_id)
-    if who.role == "advertiser":
-        return statement.where(offer_column.in_(select(Offer.id).where(Offer.advertiser_id == who.advertiser_id)))
-    return statement
-
-
 def _key(value) -> str | None:
     return None if value is None else str(value)
 
@@ -74,7 +68,7 @@ def _click_counts(who, start, end, group_by) -> dict:
         .where(Click.created_at >= start, Click.created_at < end)
         .group_by(group)
     )
-    rows = db.session.execute(_scope(statement, who, Click.partner_id, Click.offer_id))
+    rows = db.session.execute(scoped(statement, who, Click.partner_id, Click.offer_id))
     return {_key(row.key): row._asdict() for row in rows}
 
 
@@ -94,7 +88,7 @@ def _conversion_counts(who, start, end, group_by) -> list:
         .where(Conversion.occurred_at >= start, Conversion.occurred_at < end, Conversion.status.in_(COUNTED_STATUSES))
         .group_by(group, Conversion.currency)
     )
-    return list(db.session.execute(_scope(statement, who, Conversion.partner_id, Conversion.offer_id)))
+    return list(db.session.execute(scoped(statement, who, Conversion.partner_id, Conversion.offer_id)))
 
 
 def _empty_row(key) -> dict:
@@ -114,17 +108,18 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
+def _average_minor(total_minor: int, count: int) -> int:
+    """The mean to the whole minor unit, rounded half to even."""
+    return int((Decimal(total_minor) / count).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
 def _finish(row: dict) -> dict:
     revenue, sales_by_currency = row.pop("_revenue"), row.pop("_sales_by_currency")
-    row["revenue"] = {cur: str(to_major(amount, cur)) for cur, amount in sorted(revenue.items())}
+    row["revenue"] = {cur: major_text(amount, cur) for cur, amount in sorted(revenue.items())}
     row["L1"] = _ratio(row["leads"], row["unique_clicks"])
     row["L2"] = _ratio(row["sales"], row["leads"])
     row["S1"] = {
-        cur: str(
-            (Decimal(str(to_major(amount, cur))) / sales_by_currency[cur]).quantize(
-                Decimal(1).scaleb(-minor_digits(cur)), rounding=ROUND_HALF_EVEN
-            )
-        )
+        cur: major_text(_average_minor(amount, sales_by_currency[cur]), cur)
         for cur, amount in sorted(revenue.items())
         if sales_by_currency[cur]
     }
@@ -169,8 +164,10 @@ def _add_into(total: dict, row: dict) -> None:
 def _add_labels(rows: list[dict], group_by: str) -> None:
     if group_by not in _LABELS:
         return
-    model, label = _LABELS[group_by]
+    id_column, label = _LABELS[group_by]
     ids = [int(row["key"]) for row in rows if row["key"] is not None]
-    names = dict(db.session.execute(select(model.id, label).where(model.id.in_(ids))).all()) if ids else {}
+    names: dict[int, str] = (
+        dict(db.session.execute(select(id_column, label).where(id_column.in_(ids))).tuples().all()) if ids else {}
+    )
     for row in rows:
         row["label"] = names.get(int(row["key"])) if row["key"] is not None else None

@@ -53,11 +53,11 @@ class TaxQuote:
 
 def quote(
     regime_code: str,
-    amount: Decimal,
+    amount: Decimal | int | str,
     *,
     basis: str,
     payout_date: date,
-    paid_this_year: Decimal = ZERO,
+    paid_this_year: Decimal | int | str = ZERO,
     profile: Profile | None = None,
     regimes: Mapping[str, Regime] | None = None,
 ) -> TaxQuote:

@@ -27,7 +27,7 @@ from payouts.ledger.entries import adjust
 from payouts.ledger.models import LedgerEntry
 from payouts.tax.models import TaxProfile
 from payouts.tax.profiles import clean_profile
-from tests.factories import PartnerFactory
+from tests.factories import PartnerFactory, expect
 from tests.payouts.ledger_helpers import HOLD, T0, running_program
 
 JULY = date(2031, 7, 31)
@@ -106,19 +106,22 @@ def test_a_batch_taxes_approved_commissions_as_the_tax_facts_say(program):
 def test_the_api_approves_exports_and_pays_a_batch(program):
     give_profile(program.plain)
     adjust(program.plain.id, 100000, "RUB", "bonus", "finance")
-    created = program.client.post(
-        "/api/v1/payout-batches",
-        headers=program.finance,
-        json={"period_end": "2031-07-31", "currency": "RUB", "minimum_payout": "500"},
-    ).json
+    created = expect(
+        program.client.post(
+            "/api/v1/payout-batches",
+            headers=program.finance,
+            json={"period_end": "2031-07-31", "currency": "RUB", "minimum_payout": "500"},
+        ),
+        201,
+    )
     url = f"/api/v1/payout-batches/{created['id']}"
     assert program.client.post(f"{url}/mark-paid", json={}, headers=program.finance).status_code == 409
-    assert program.client.post(f"{url}/approve", json={}, headers=program.finance).json["state"] == "approved"
+    assert expect(program.client.post(f"{url}/approve", json={}, headers=program.finance), 200)["state"] == "approved"
     assert program.client.post(f"{url}/approve", json={}, headers=program.finance).status_code == 409
     xlsx = program.client.get(f"{url}/export.xlsx", headers=program.finance)
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert program.client.get(url, headers=program.finance).json["state"] == "exported"
-    paid = program.client.post(f"{url}/mark-paid", json={}, headers=program.finance).json
+    paid = expect(program.client.post(f"{url}/mark-paid", json={}, headers=program.finance), 200)
     assert paid["state"] == "paid" and paid["paid_at"] is not None
     assert program.balance(program.plain)["paid"] == "1000.00"
     assert program.client.get("/api/v1/payout-batches/999", headers=program.finance).status_code == 404
@@ -269,11 +272,14 @@ def test_exports_reconcile_with_the_batch_to_the_cent(program, tmp_path):
     program.convert("G-1", amount="3333.33", coupon="GOLD")
     program.convert("S-1", amount="1000.00")  # held: no profiles
     approve_all(program)
-    created = program.client.post(
-        "/api/v1/payout-batches",
-        headers=program.admin,
-        json={"period_end": "2031-07-31", "currency": "RUB", "payout_date": "2031-08-05"},
-    ).json
+    created = expect(
+        program.client.post(
+            "/api/v1/payout-batches",
+            headers=program.admin,
+            json={"period_end": "2031-07-31", "currency": "RUB", "payout_date": "2031-08-05"},
+        ),
+        201,
+    )
     totals = {column: Decimal(created["totals"][column]) for column in HEADER[4:10]}
     assert totals["net"] > 0
 
@@ -309,5 +315,6 @@ def test_the_cli_builds_and_pays_a_batch(program, tmp_path):
     paid = runner.invoke(args=["payouts", "mark-paid", "--batch", str(batch.id)])
     assert "1 ledger rows appended" in paid.output
     out = tmp_path / "b.csv"
-    runner.invoke(args=["payouts", "export", "--batch", str(batch.id), "--format", "csv", "--out", str(out)])
+    exported = runner.invoke(args=["payouts", "export", "--batch", str(batch.id), "--format", "csv", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
     assert _csv_sums(out.read_bytes())["gross"] == Decimal("2000.00")

@@ -61,14 +61,14 @@ def test_flat_pays_the_same_for_any_conversion_even_one_without_an_amount():
     plan = plan_of(lead={"flat": "50.00"})
     assert paid(plan, event="lead") == 5000
     assert paid(plan, "99999.99", event="lead") == 5000
-    assert "50.00 RUB flat" in pay(plan, event="lead").partner.rule
+    assert "RUB50.00 flat" in pay(plan, event="lead").partner.rule
 
 
 def test_percent_of_the_amount_rounded_to_kopecks():
     result = pay(plan_of(sale={"percent": "8"}), "12345.67")
     assert result.partner.amount_minor == 98765  # 987.6536
     assert result.currency == "RUB" and result.partner.capped is False
-    assert "8% of 12,345.67 RUB = 987.65 RUB (base rate" in result.partner.rule
+    assert "8% of RUB12,345.67 = RUB987.65 (base rate" in result.partner.rule
 
 
 def test_flat_and_percent_together_add_up():
@@ -112,7 +112,7 @@ def test_volume_tier_by_amount_applies_to_the_whole_conversion_once_the_threshol
     # The sale that crosses the threshold still earns the base rate, all of it.
     assert paid(plan, "500000.00", amount_minor=to_minor("999999.99", "RUB")) == 4000000
     assert paid(plan, "500000.00", amount_minor=to_minor("1000000.00", "RUB")) == 6000000
-    assert "volume step: 1,000,000.00 RUB this month" in pay(plan, "1.00", amount_minor=100000000).partner.rule
+    assert "volume step: RUB1,000,000.00 this month" in pay(plan, "1.00", amount_minor=100000000).partner.rule
 
 
 def test_volume_tier_by_count_takes_the_highest_step_reached():
@@ -149,7 +149,7 @@ def test_amount_cap_partly_left_pays_the_remainder_then_nothing():
     assert paid(plan, "500.00", commission_minor=90000) == 5000
     partly = pay(plan, "800.00", commission_minor=95000).partner
     assert (partly.amount_minor, partly.capped) == (5000, True)
-    assert "50.00 RUB left of 1,000.00 RUB this year" in partly.cap_reason
+    assert "RUB50.00 left of RUB1,000.00 this year" in partly.cap_reason
     spent = pay(plan, "800.00", commission_minor=100000).partner
     assert (spent.amount_minor, spent.capped) == (0, True) and "amount cap reached" in spent.cap_reason
 
@@ -164,7 +164,7 @@ def test_parent_override_of_the_sale():
     plan = plan_of(sale={"percent": "8"}, parent_override={"percent": "1", "of": "sale"})
     result = pay(plan, "12345.67", parent=DISTRIBUTOR)
     assert (result.parent.partner_id, result.parent.amount_minor) == (DISTRIBUTOR, 12346)
-    assert "1% of the child's sale 12,345.67 RUB" in result.parent.rule
+    assert "1% of the child's sale RUB12,345.67" in result.parent.rule
     assert pay(plan, "12345.67").parent is None  # no parent, no line
 
 

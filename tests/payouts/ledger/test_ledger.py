@@ -14,7 +14,7 @@ from core.db import db
 from core.worker import BackgroundWorker
 from payouts.ledger.entries import LedgerError, adjust, approve_due
 from payouts.ledger.models import LedgerEntry
-from tests.factories import LinkFactory, OfferFactory, auth, post_conversion
+from tests.factories import LinkFactory, OfferFactory, auth, expect, post_conversion
 from tests.payouts.ledger_helpers import HOLD, ISSUE_PLAN, T0, Program, running_program
 from tests.tracker.attribution.test_conversions import token_from
 from tests.tracker.helpers import click
@@ -39,12 +39,13 @@ def test_the_issue_plan_prices_every_case_through_the_api(program):
     # The distributor's 1% of its reseller's sale; a lead has no sale to take a share of.
     [override] = program.commissions(partner_id=program.distributor.id)
     assert (override["amount"], override["role"], override["event"]) == ("10.00", "parent", "sale")
-    assert "12% of 1,000.00 RUB" in program.commissions(partner_id=program.plain.id)[0]["rule"]
+    assert "12% of RUB1,000.00" in program.commissions(partner_id=program.plain.id)[0]["rule"]
     assert program.balance(program.plain)["pending"] == "80120.00"
 
 
 def test_a_lead_cap_stops_paying_and_a_rejected_lead_frees_its_place(program):
-    program.set_plan({"currency": "RUB", "events": {"lead": {"flat": "50.00", "cap": {"period": "month", "count": 2}}}})
+    capped = {"currency": "RUB", "events": {"lead": {"flat": "50.00", "cap": {"period": "month", "count": 2}}}}
+    expect(program.set_plan(capped), 200)
     first = program.convert("L-1", event="lead")
     program.convert("L-2", event="lead")
     program.convert("L-3", event="lead")
@@ -61,7 +62,7 @@ def test_a_lead_cap_stops_paying_and_a_rejected_lead_frees_its_place(program):
 def test_without_a_plan_or_a_partner_nothing_accrues(app):
     program = Program(app)
     program.convert("S-1", amount="100.00")
-    program.set_plan(ISSUE_PLAN)
+    expect(program.set_plan(ISSUE_PLAN), 200)
     program.convert("S-2", amount="100.00", coupon=None)  # unattributed
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
 
@@ -210,26 +211,44 @@ def test_reversal_after_approval_cancels_the_approved_commission(program):
     }
 
 
+RU_PERSON = {
+    "kind": "individual",
+    "country": "RU",
+    "tax_resident": True,
+    "tax_id": "5001 0073 2259",
+    "regime_code": "ru_individual",
+    "pays": "gross",
+}
+
+
 def test_reversal_after_payment_is_clawed_back_in_the_next_payout(program):
     sale = program.convert("S-1", amount="1000.00")
+    profile = program.client.put(
+        f"/api/v1/partners/{program.reseller.id}/tax-profile", json=RU_PERSON, headers=program.finance
+    )
+    expect(profile, 201)
     with time_machine.travel(T0 + HOLD, tick=False):
         approve_due()
-    accrual = db.session.scalar(select(LedgerEntry).where(LedgerEntry.role == "partner"))
-    # Payout batches come later; this is the row a batch will append when it pays.
-    db.session.add(
-        LedgerEntry(
-            partner_id=accrual.partner_id,
-            offer_id=accrual.offer_id,
-            conversion_id=accrual.conversion_id,
-            kind="paid",
-            settles_id=accrual.id,
-            amount_minor=8000,
-            currency="RUB",
-            payout_batch_id=1,
-            actor="batch 1",
+        # Paid by a real batch: the reseller's line is payable, its distributor (no tax profile) is held.
+        batch = expect(
+            program.client.post(
+                "/api/v1/payout-batches",
+                headers=program.finance,
+                json={"period_end": "2031-07-31", "currency": "RUB", "payout_date": "2031-08-05"},
+            ),
+            201,
         )
-    )
-    db.session.commit()
+        assert {line["partner_id"]: line["status"] for line in batch["lines"]} == {
+            program.reseller.id: "payable",
+            program.distributor.id: "held",
+        }
+        url = f"/api/v1/payout-batches/{batch['id']}"
+        assert (
+            expect(program.client.post(f"{url}/approve", json={}, headers=program.finance), 200)["state"] == "approved"
+        )
+        assert expect(program.client.post(f"{url}/mark-paid", json={}, headers=program.finance), 200)["state"] == "paid"
+    paid = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "paid"))
+    assert (paid.partner_id, paid.amount_minor, paid.payout_batch_id) == (program.reseller.id, 8000, batch["id"])
     assert program.owed(program.reseller) == [("80.00", "paid")]
     program.decide(sale, "approve")
     program.decide(sale, "reverse")

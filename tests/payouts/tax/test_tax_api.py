@@ -138,10 +138,8 @@ def test_the_profile_says_why_it_cannot_be_paid_today(client, finance, frozen):
         "vat_registered": True,
         "vat_number": "FR40303265045",
     }
-    assert (
-        put_profile(client, partner.id, body, finance).json["unpayable_reason"]
-        == "no IBAN on file for a EUR bank transfer"
-    )
+    unpaid = put_profile(client, partner.id, body, finance)
+    assert unpaid.status_code == 201 and unpaid.json["unpayable_reason"] == "no IBAN on file for a EUR bank transfer"
     paid = put_profile(
         client,
         partner.id,
@@ -154,6 +152,7 @@ def test_the_profile_says_why_it_cannot_be_paid_today(client, finance, frozen):
 def test_an_expired_w8ben_shows_on_the_profile(client, finance, time_machine):
     time_machine.move_to(datetime(2029, 1, 5, tzinfo=UTC), tick=False)
     response = put_profile(client, PartnerFactory().id, US_FOREIGN, finance)
+    assert response.status_code == 201
     assert response.json["unpayable_reason"] == "the W-8BEN on file expired on 2028-12-31; collect a new one"
 
 
@@ -247,9 +246,9 @@ def test_example_6_us_backup_withholding_and_its_gross_up(client, finance, day, 
     assert (net["gross"], net["net_to_partner"], net["currency"]) == ("1315.79", "1000.00", "USD")
 
 
-def test_inputs_override_the_profile_and_payability_shows_as_a_warning(client, finance, time_machine):
+def test_inputs_override_the_profile_and_payability_shows_as_a_warning(client, finance, frozen):
     partner = PartnerFactory()
-    put_profile(client, partner.id, US_FOREIGN, finance)
+    assert put_profile(client, partner.id, US_FOREIGN, finance).status_code == 201
     body = post_quote(
         client, finance, partner_id=partner.id, amount="1000", payout_date="2029-01-05", inputs={"treaty_rate": "0.15"}
     ).json

@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from core.db import db
-from tests.factories import LinkFactory, OfferFactory, PartnerFactory, auth, post_conversion
+from tests.factories import LinkFactory, OfferFactory, PartnerFactory, auth, expect, post_conversion
 from tests.tracker.helpers import click
 from tracker.attribution.models import Conversion, CustomerBinding
 
@@ -110,14 +110,14 @@ def test_the_whole_chain_from_click_to_late_sale(app):
 
 def test_public_mail_providers_never_make_a_company_binding(app):
     offer = OfferFactory(slug="crm")
-    first, second = PartnerFactory(), PartnerFactory()
-    LinkFactory(code="crm-1", partner=first, offer=offer)
+    partner = PartnerFactory()
+    LinkFactory(code="crm-1", partner=partner, offer=offer)
     vendor = auth("advertiser", advertiser_id=offer.advertiser_id)
     client = app.test_client()
     with at():
         token = parse_qs(urlsplit(click(client, "crm-1").headers["Location"]).query)["atk"][0]
     with at(hours=1):
-        post_conversion(
+        lead = post_conversion(
             client,
             vendor,
             offer="crm",
@@ -136,5 +136,10 @@ def test_public_mail_providers_never_make_a_company_binding(app):
             currency="EUR",
             customer={"email": "another.person@gmail.com"},
         )
-    assert other.json["partner_id"] is None
-    assert second.id != first.id
+    assert expect(lead, 201)["partner_id"] == partner.id
+    # The lead binds its own address, but gmail.com is nobody's company: no domain binding.
+    bindings = db.session.execute(
+        select(CustomerBinding.key_type, CustomerBinding.key_value, CustomerBinding.partner_id)
+    ).all()
+    assert bindings == [("email", "someone@gmail.com", partner.id)]
+    assert expect(other, 201)["partner_id"] is None and other.json["attributed_by"] is None

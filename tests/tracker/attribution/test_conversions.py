@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from core.db import db
-from tests.factories import LinkFactory, OfferFactory, PartnerFactory, auth, post_conversion
+from tests.factories import LinkFactory, OfferFactory, PartnerFactory, auth, expect, post_conversion
 from tests.tracker.helpers import click
 from tracker.attribution.models import Conversion
 
@@ -123,13 +123,13 @@ def test_advertiser_cannot_post_to_or_read_another_advertisers_offer(app, offer)
 
 def test_status_changes_keep_who_and_why(app, offer, vendor):
     client = app.test_client()
-    created = post_conversion(client, vendor, offer="suite", event="demo_booked", order_id="S-1").json
+    created = expect(post_conversion(client, vendor, offer="suite", event="demo_booked", order_id="S-1"), 201)
     path = f"/api/v1/conversions/{created['id']}"
     assert client.post(f"{path}/reject", json={}, headers=vendor).status_code == 422  # reason required
     assert client.post(f"{path}/reverse", json={"reason": "x"}, headers=vendor).status_code == 409
     approved = client.post(f"{path}/approve", json={"reason": "checked in CRM"}, headers=vendor)
     assert approved.json["status"] == "approved"
-    reversed_ = client.post(f"{path}/reverse", json={"reason": "refunded"}, headers=vendor).json
+    reversed_ = expect(client.post(f"{path}/reverse", json={"reason": "refunded"}, headers=vendor), 200)
     assert [(e["from_status"], e["to_status"], e["reason"]) for e in reversed_["events"]] == [
         (None, "pending", ""),
         ("pending", "approved", "checked in CRM"),
@@ -147,8 +147,12 @@ def test_partner_sees_only_its_own_conversions(app, offer, vendor):
     with time_machine.travel(T0, tick=False):
         token = token_from(click(client, "p-mine"))
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
-        post_conversion(client, vendor, offer="suite", event="lead", order_id="P-1", token=token)
-        post_conversion(client, vendor, offer="suite", event="lead", order_id="P-2")
+        attributed = post_conversion(client, vendor, offer="suite", event="lead", order_id="P-1", token=token)
+        assert expect(attributed, 201)["partner_id"] == mine.id
+        assert (
+            expect(post_conversion(client, vendor, offer="suite", event="lead", order_id="P-2"), 201)["partner_id"]
+            is None
+        )
     assert [
         c["order_id"]
         for c in client.get("/api/v1/conversions", headers=auth("partner", partner_id=mine.id)).json["items"]
@@ -163,9 +167,9 @@ def test_fraud_signals_hold_conversions_for_review(app, offer, vendor):
     with time_machine.travel(T0, tick=False):
         token = token_from(click(client, "fr-1"))
         bot_token = token_from(click(client, "fr-1", user_agent="python-requests/2.32"))
-        fast = post_conversion(client, vendor, offer="suite", event="lead", order_id="F-1", token=token).json
+        fast = expect(post_conversion(client, vendor, offer="suite", event="lead", order_id="F-1", token=token), 201)
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
-        bot = post_conversion(client, vendor, offer="suite", event="lead", order_id="F-2", token=bot_token).json
+        bot = expect(post_conversion(client, vendor, offer="suite", event="lead", order_id="F-2", token=bot_token), 201)
         own = post_conversion(
             client,
             vendor,
@@ -174,7 +178,8 @@ def test_fraud_signals_hold_conversions_for_review(app, offer, vendor):
             order_id="F-3",
             token=token,
             customer={"email": "cousin@self-dealer.example"},
-        ).json
+        )
+        own = expect(own, 201)
     assert fast["status"] == "review" and "too_fast_after_click" in fast["review_reasons"]
     assert bot["partner_id"] is None and "bot_click" in bot["review_reasons"]
     assert own["status"] == "review" and "self_referral" in own["review_reasons"]
@@ -186,7 +191,9 @@ def test_bursts_from_one_network_are_held(app, offer, vendor):
     with time_machine.travel(T0, tick=False):
         tokens_ = [token_from(click(client, "burst-1", address=f"203.0.113.{n}")) for n in range(1, 23)]
     with time_machine.travel(T0 + timedelta(hours=2), tick=False):
-        held = post_conversion(client, vendor, offer="suite", event="lead", order_id="B-1", token=tokens_[0]).json
+        held = expect(
+            post_conversion(client, vendor, offer="suite", event="lead", order_id="B-1", token=tokens_[0]), 201
+        )
     assert "ip_burst" in held["review_reasons"]
 
 
@@ -202,7 +209,7 @@ def test_token_against_older_binding_follows_the_offer_rule(app, rule, winner):
         first = token_from(click(client, "cf-b"))
         second = token_from(click(client, "cf-t", address="198.51.100.99"))
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
-        post_conversion(
+        lead = post_conversion(
             client,
             vendor,
             offer="conflict",
@@ -211,6 +218,7 @@ def test_token_against_older_binding_follows_the_offer_rule(app, rule, winner):
             token=first,
             customer={"company_domain": "northwind-traders.example"},
         )
+        assert expect(lead, 201)["partner_id"] == partners["bound_partner"].id
         sale = post_conversion(
             client,
             vendor,
@@ -221,7 +229,8 @@ def test_token_against_older_binding_follows_the_offer_rule(app, rule, winner):
             amount="10",
             currency="EUR",
             customer={"email": "buyer@northwind-traders.example"},
-        ).json
+        )
+        sale = expect(sale, 201)
     assert sale["partner_id"] == partners[winner].id
     assert sale["attribution_notes"]["conflict"]["rule"] == rule
     assert "attribution_conflict" in sale["review_reasons"]

@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from core.db import db
-from tests.factories import LinkFactory, OfferFactory, PartnerFactory, auth, post_conversion
+from tests.factories import LinkFactory, OfferFactory, PartnerFactory, auth, expect, post_conversion
 from tests.tracker.helpers import click
 from tracker.attribution.models import Conversion, PixelError
 
@@ -47,7 +47,7 @@ def test_pixel_records_a_pixel_conversion(app, offer):
 
 def test_offer_may_require_approval_for_pixel_conversions(app):
     OfferFactory(slug="strict", pixel_requires_approval=True)
-    app.test_client().get("/p/strict.gif?event=lead&order_id=1")
+    assert_gif(app.test_client().get("/p/strict.gif?event=lead&order_id=1"))
     conversion = db.session.scalar(select(Conversion))
     assert conversion.status == "review" and conversion.review_reasons == ["pixel_needs_approval"]
 
@@ -147,7 +147,8 @@ def test_lapsed_registration_frees_the_company_and_admins_can_reassign(app, offe
     client = app.test_client()
     body = {"offer_id": offer.id, "tax_id": "DE136695976"}
     with time_machine.travel(T0, tick=False):
-        client.post("/api/v1/deal-registrations", headers=auth("partner", partner_id=first.id), json=body)
+        first_claim = client.post("/api/v1/deal-registrations", headers=auth("partner", partner_id=first.id), json=body)
+    assert expect(first_claim, 201)["partner_id"] == first.id
     with time_machine.travel(T0 + timedelta(days=91), tick=False):
         taken = client.post("/api/v1/deal-registrations", headers=auth("partner", partner_id=second.id), json=body)
     assert taken.status_code == 201 and taken.json["partner_id"] == second.id
@@ -177,13 +178,12 @@ def test_stats_follow_the_chain_from_click_to_revenue(app, offer):
         ]
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
         for n, token in enumerate(tokens_[:2]):
-            post_conversion(client, vendor, offer="pix", event="lead", order_id=f"L-{n}", token=token)
-        post_conversion(
-            client, vendor, offer="pix", event="sale", order_id="S-1", token=tokens_[0], amount="100.00", currency="EUR"
-        )
-        post_conversion(
-            client, vendor, offer="pix", event="sale", order_id="S-2", token=tokens_[1], amount="50.01", currency="EUR"
-        )
+            expect(post_conversion(client, vendor, offer="pix", event="lead", order_id=f"L-{n}", token=token), 201)
+        for order_id, token, amount in (("S-1", tokens_[0], "100.00"), ("S-2", tokens_[1], "50.01")):
+            sale = post_conversion(
+                client, vendor, offer="pix", event="sale", order_id=order_id, token=token, amount=amount, currency="EUR"
+            )
+            assert expect(sale, 201)["partner_id"] == partner.id
         body = client.get(
             "/api/v1/stats",
             query_string={"group_by": "partner", "from": "2031-07-01", "to": "2031-07-01"},

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from core.db import db
+from tests.conftest import _build, _teardown, make_settings
 from tests.factories import LinkFactory, OfferFactory
-from tracker.clicks import tokens
+from tracker.clicks import refcodes, tokens
 from tracker.program.models import Click
 from tracker.services import tracker
 
@@ -174,6 +175,38 @@ def test_every_click_gets_a_stored_reference_code(client):
     LinkFactory(code="ref1")
     for _ in range(5):
         follow(client, "/c/ref1")
-    codes = db.session.scalars(select(Click.ref_code)).all()
-    assert len(codes) == 5 == len(set(codes))
-    assert all(len(code) == 9 for code in codes)
+    codes = dict(db.session.execute(select(Click.id, Click.ref_code)).all())
+    assert len(codes) == 5 == len(set(codes.values()))
+    # Each is its click's first candidate, nine characters whose check character matches.
+    key = tracker().refcode_key
+    assert all(
+        code == refcodes.code_for_click(key, click_id) == refcodes.normalize(code) for click_id, code in codes.items()
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    "proxies, stored",
+    [
+        (0, "10.1.2.0/24"),  # no proxy trusted: the header is the client's word, ignored
+        (1, "203.0.113.0/24"),  # the one proxy appended the address it saw; the rest may be forged
+        (2, "198.51.100.0/24"),
+    ],
+)
+def test_x_forwarded_for_gives_the_address_only_through_trusted_proxies(backend, proxies, stored, tmp_path, request):
+    database_url = (
+        f"sqlite:///{tmp_path / 'handoff.db'}" if backend == "sqlite" else request.getfixturevalue("pg_schema_url")
+    )
+    app = _build(make_settings(database_url, tmp_path, trusted_proxy_count=proxies))
+    try:
+        with app.app_context():
+            LinkFactory(code="proxied")
+            response = app.test_client().get(
+                "/c/proxied",
+                headers={"User-Agent": CHROME, "X-Forwarded-For": "198.51.100.250, 203.0.113.9"},
+                environ_base={"REMOTE_ADDR": "10.1.2.3"},
+            )
+            assert response.status_code == 302
+            assert only_click().ip_prefix == stored
+    finally:
+        _teardown(app)

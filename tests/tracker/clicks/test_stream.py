@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from core.db import db
 from tests.factories import LinkFactory
 from tests.tracker.helpers import click, click_count, drain, make_worker
-from tracker.clicks import store as clickstore
-from tracker.clicks import stream as pipeline
+from tracker.clicks import store as click_store
+from tracker.clicks import stream as click_stream
 from tracker.program.models import Click
 from tracker.services import tracker
 
@@ -62,21 +62,21 @@ def test_worker_killed_after_commit_before_ack_duplicates_nothing(stream_app, mo
 def test_worker_killed_mid_batch_before_commit_loses_nothing(stream_app, monkeypatch):
     LinkFactory(code="st-3")
     click_many(stream_app, "st-3", 30)
-    real_store = clickstore.store_clicks
+    real_store = click_store.store_clicks
 
     def store_then_die(session, records, *args):
         real_store(session, list(records)[:10], *args)
         session.flush()
         raise Killed()
 
-    monkeypatch.setattr(pipeline, "store_clicks", store_then_die)
+    monkeypatch.setattr(click_stream, "store_clicks", store_then_die)
     doomed = make_worker(consumer="doomed", batch_size=30)
     doomed.ensure_group()
     with pytest.raises(Killed):
         doomed.read_new()
     db.session.rollback()
     assert click_count() == 0
-    monkeypatch.setattr(pipeline, "store_clicks", real_store)
+    monkeypatch.setattr(click_stream, "store_clicks", real_store)
 
     make_worker(consumer="survivor", claim_idle_ms=1).run(burst=True)
     assert click_count() == 30

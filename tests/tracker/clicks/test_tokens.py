@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tracker.clicks.tokens import InvalidToken, issue_token, verify_token
+from tracker.clicks.tokens import TOKEN_LENGTH, InvalidToken, issue_token, verify_token
 
 KEY = b"k" * 32
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -15,7 +15,7 @@ B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 @pytest.mark.parametrize("click_id, issued_at", [(1, 0), (2**63 - 1, 2**32 - 1), (123456789012345, 1_795_000_000)])
 def test_round_trip_is_short_and_url_safe(click_id, issued_at):
     token = issue_token(KEY, click_id, issued_at)
-    assert len(token) <= 40
+    assert len(token) == TOKEN_LENGTH == 34
     assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
     claims = verify_token(KEY, token)
     assert (claims.click_id, claims.issued_at) == (click_id, issued_at)

@@ -6,7 +6,7 @@ import fake_useragent
 import pytest
 
 from tracker.clicks import useragents
-from tracker.clicks.useragents import MAX_UA_LENGTH, UserAgentInfo, classify_user_agent
+from tracker.clicks.useragents import ABSURD_UA_LENGTH, MAX_UA_LENGTH, UserAgentInfo, classify_user_agent
 
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/135.0.0.0 Safari/537.36"
@@ -133,3 +133,57 @@ def test_overlong_user_agents_are_truncated_before_lookup():
     first = classify_user_agent(CHROME_WINDOWS + padding + "a")
     assert classify_user_agent(CHROME_WINDOWS + padding + "b") is first
     assert first.traffic == "human"
+
+
+class ParserMustNotRun:
+    def parse(self, ua):
+        raise AssertionError(f"parsed a {len(ua)}-character user agent")
+
+
+def test_absurdly_long_user_agents_are_bots_without_parsing_or_caching(monkeypatch):
+    monkeypatch.setattr(useragents, "_PARSER", ParserMustNotRun())
+    before = classify_user_agent.cache_info()
+    for index in range(200):
+        # A browser's agent padded past the bound: each one distinct, as a flood of junk would be.
+        info = classify_user_agent(CHROME_WINDOWS + f" {index:04d}" + "x" * ABSURD_UA_LENGTH)
+        assert info.traffic == "bot" and info.device == "bot"
+    after = classify_user_agent.cache_info()
+    assert (after.currsize, after.misses, after.hits) == (before.currsize, before.misses, before.hits)
+
+
+def test_user_agents_up_to_the_bound_are_classified_on_their_prefix(monkeypatch):
+    seen_lengths = []
+    real_parser = useragents._PARSER
+
+    class Recording:
+        def parse(self, ua):
+            seen_lengths.append(len(ua))
+            return real_parser.parse(ua)
+
+    monkeypatch.setattr(useragents, "_PARSER", Recording())
+    head = CHROME_WINDOWS + " prefix-test "
+    longest = head + "y" * (ABSURD_UA_LENGTH - len(head))
+    assert len(longest) == ABSURD_UA_LENGTH
+    info = classify_user_agent(longest)
+    assert info.traffic == "human" and info.browser == "Chrome"
+    assert seen_lengths == [MAX_UA_LENGTH]
+    # Any tail after the prefix is the same cache entry: junk appended to one agent cannot fill the cache.
+    assert classify_user_agent(longest[:-1] + "z") is info
+    assert seen_lengths == [MAX_UA_LENGTH]
+    assert classify_user_agent(longest + "z").traffic == "bot"
+
+
+def test_the_prefix_holds_every_agent_of_both_corpora():
+    # The bound cuts no real agent, so the recall and false-positive figures are those of the whole agents.
+    assert max(len(ua) for ua in crawler_instances() + browser_user_agents()) < MAX_UA_LENGTH < ABSURD_UA_LENGTH
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\n", "\x1f", "\x7f"])
+def test_user_agents_with_control_characters_are_bots_and_never_copied_into_families(control):
+    info = classify_user_agent(SAFARI_IPHONE + f" {control}Bot/1.0")
+    assert info == useragents.UNREADABLE
+    assert not any(char in field for field in (info.os, info.browser, info.device) for char in control)
+
+
+def test_a_tab_in_a_user_agent_is_allowed():
+    assert classify_user_agent(CHROME_WINDOWS.replace(" ", "\t", 1)).traffic == "human"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import db
-from tests.factories import AdvertiserFactory, LinkFactory, OfferFactory, PartnerFactory, auth
+from tests.factories import AdvertiserFactory, LinkFactory, OfferFactory, PartnerFactory, auth, expect
 from tests.tracker.helpers import click
 from tracker.program.models import Advertiser, Link, Offer, Partner
 
@@ -66,12 +66,6 @@ def test_admin_sees_everything_with_totals(program):
     assert totals == {"key": None, "clicks": 9, "unique_clicks": 9, "bot_clicks": 0, "leads": 0}
 
 
-@pytest.mark.parametrize("group_by", ["day", "partner", "offer", "link", "sub1", "sub2", "sub3", "sub4", "sub5"])
-def test_every_grouping_answers(program, group_by):
-    body = stats(program["client"], auth("finance"), group_by)
-    assert sum(row["clicks"] for row in body["rows"]) == 9
-
-
 def test_stats_count_bots_apart(app):
     LinkFactory(code="bots-1")
     client = app.test_client()
@@ -102,25 +96,29 @@ def test_distributor_sees_its_resellers_in_the_partner_list(program):
 
 def test_admin_builds_a_program_through_the_api(app):
     client, headers = app.test_client(), auth("admin")
-    advertiser = client.post(
-        "/api/v1/advertisers", headers=headers, json={"name": "Acme", "contact_email": "p@acme.example"}
-    ).json
-    offer = client.post(
-        "/api/v1/offers",
-        headers=headers,
-        json={
-            "advertiser_id": advertiser["id"],
-            "name": "Acme ERP",
-            "slug": "acme-erp",
-            "landing_url": "https://acme.example/erp",
-            "allowed_hosts": ["Docs.Acme.Example", "*.acme.example"],
-            "token_param": "hid",
-            "custom_events": ["demo_booked"],
-            "conflict_rule": "binding_wins",
-            "pixel_requires_approval": True,
-            "deal_registration_days": 120,
-        },
-    ).json
+    advertiser = expect(
+        client.post("/api/v1/advertisers", headers=headers, json={"name": "Acme", "contact_email": "p@acme.example"}),
+        201,
+    )
+    offer = expect(
+        client.post(
+            "/api/v1/offers",
+            headers=headers,
+            json={
+                "advertiser_id": advertiser["id"],
+                "name": "Acme ERP",
+                "slug": "acme-erp",
+                "landing_url": "https://acme.example/erp",
+                "allowed_hosts": ["Docs.Acme.Example", "*.acme.example"],
+                "token_param": "hid",
+                "custom_events": ["demo_booked"],
+                "conflict_rule": "binding_wins",
+                "pixel_requires_approval": True,
+                "deal_registration_days": 120,
+            },
+        ),
+        201,
+    )
     assert offer["allowed_hosts"] == ["docs.acme.example", "*.acme.example"]
     assert (
         offer["custom_events"],
@@ -128,26 +126,37 @@ def test_admin_builds_a_program_through_the_api(app):
         offer["pixel_requires_approval"],
         offer["deal_registration_days"],
     ) == (["demo_booked"], "binding_wins", True, 120)
-    parent = client.post(
-        "/api/v1/partners",
-        headers=headers,
-        json={"name": "North", "contact_email": "n@north.example", "kind": "distributor", "country": "de"},
-    ).json
-    child = client.post(
-        "/api/v1/partners",
-        headers=headers,
-        json={
-            "name": "South",
-            "contact_email": "s@south.example",
-            "kind": "reseller",
-            "country": "AT",
-            "parent_id": parent["id"],
-        },
-    ).json
+    parent = expect(
+        client.post(
+            "/api/v1/partners",
+            headers=headers,
+            json={"name": "North", "contact_email": "n@north.example", "kind": "distributor", "country": "de"},
+        ),
+        201,
+    )
+    child = expect(
+        client.post(
+            "/api/v1/partners",
+            headers=headers,
+            json={
+                "name": "South",
+                "contact_email": "s@south.example",
+                "kind": "reseller",
+                "country": "AT",
+                "parent_id": parent["id"],
+            },
+        ),
+        201,
+    )
     assert (parent["country"], child["parent_id"]) == ("DE", parent["id"])
-    link = client.post(
-        "/api/v1/links", headers=headers, json={"offer_id": offer["id"], "partner_id": child["id"], "code": "south-erp"}
-    ).json
+    link = expect(
+        client.post(
+            "/api/v1/links",
+            headers=headers,
+            json={"offer_id": offer["id"], "partner_id": child["id"], "code": "south-erp"},
+        ),
+        201,
+    )
     response = client.get("/c/south-erp", query_string={"to": "https://eu.acme.example/x"})
     assert response.status_code == 302 and "hid=" in response.headers["Location"]
     assert link["url"] == "http://handoff.test/c/south-erp"
