@@ -11,6 +11,7 @@ import core.auth
 import core.cli
 import core.errors
 import core.limits
+import core.ratelimits
 import payouts
 import tracker
 from core import openapi
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["handoff.redis"] = redis
     db.init_app(app)
     core.limits.init_app(app)
+    core.ratelimits.init_app(app, settings)
     # Keys are checked before the body is read: core.auth's hook must run ahead of core.errors' body check.
     core.auth.init_app(app)
     core.errors.init_app(app)

@@ -11,6 +11,7 @@ from flask import Flask, g, request
 
 from core.apikeys import find_active_key
 from core.errors import ApiError
+from core.ratelimits import rate_limits
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,11 +37,29 @@ def _authenticate() -> Principal:
     return Principal(key.id, key.role, key.advertiser_id, key.partner_id)
 
 
+def _authenticate_limited() -> Principal:
+    """Only failures count against the address, so a busy client with a good key never uses up its limit; an
+    address past it is refused before its key is looked up, or a guess that happened to be right would pass."""
+    limits, address = rate_limits(), request.remote_addr
+    retry_after = limits.exceeded("auth_failures", address)
+    if retry_after is not None:
+        raise ApiError(
+            429,
+            f"too many failed API keys from this address; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+    try:
+        return _authenticate()
+    except ApiError:
+        limits.hit("auth_failures", address)
+        raise
+
+
 def _authorize(roles: tuple[str, ...]) -> Principal:
     # The key is looked up once per request, by whichever of the hook and the view's wrapper asks first.
     who: Principal | None = request.environ.get(_PRINCIPAL_KEY)
     if who is None:
-        who = request.environ[_PRINCIPAL_KEY] = _authenticate()
+        who = request.environ[_PRINCIPAL_KEY] = _authenticate_limited()
     if who.role not in roles:
         raise ApiError(403, f"a {who.role} key cannot do this; needs {' or '.join(roles)}")
     return who

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Named constraints keep Alembic revisions identical on SQLite and PostgreSQL.
@@ -95,3 +100,37 @@ def dialect_insert(model: Any, session: DbSession | None = None) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(model)
     raise RuntimeError(f"Handoff supports PostgreSQL and SQLite, not {dialect}")
+
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+# PostgreSQL's serialization_failure and deadlock_detected: the transaction lost a race and was rolled
+# back whole; the same work run again is right.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+TRANSACTION_ATTEMPTS = 4
+
+
+def lost_a_race(error: BaseException) -> bool:
+    """Whether the database rolled the transaction back only because of another one (run it again)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    # psycopg 3 names it ``sqlstate``, psycopg2 ``pgcode``.
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES
+
+
+def retry_transaction(work: Callable[[], T], attempts: int = TRANSACTION_ATTEMPTS) -> T:
+    """Run ``work``, a whole transaction that commits itself, again after a deadlock or serialisation failure.
+
+    The jitter keeps the transactions that just collided from colliding again in step.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            if attempt == attempts or not lost_a_race(error):
+                raise
+            db.session.rollback()
+            log.warning("transaction lost a race (%s); attempt %s of %s", type(error.orig).__name__, attempt, attempts)
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -15,11 +15,12 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, details: Any = None):
+    def __init__(self, status: int, message: str, details: Any = None, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.details = details
+        self.headers = headers or {}
 
 
 def commit_or_conflict(message: str) -> None:
@@ -54,7 +55,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Response:
-        return error_body(exc.status, exc.message, exc.details)
+        response = error_body(exc.status, exc.message, exc.details)
+        response.headers.update(exc.headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> HTTPException | Response:

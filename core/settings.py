@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
 
@@ -36,9 +38,18 @@ class Settings:
     worker_claim_idle_ms: int = 30_000
     # Postbacks to loopback, private and link-local addresses are refused unless this is set.
     allow_private_postback_targets: bool = False
+    # One postback attempt (connect, send, the whole answer) ends at this many seconds, however slowly the
+    # partner's server drips; the worker's postback round lasts about this long at most.
+    postback_deadline_seconds: int = 10
     # Request bodies past this are answered 413 before they are read; the API's largest (a commission plan,
     # a tax regime) are a few kilobytes.
     max_body_bytes: int = 1024 * 1024
+    # Rate limits in Flask-Limiter's notation ("20/minute"), counted per address (failed keys) or per /24 or /48
+    # network; core/ratelimits.py says what each one counts.
+    rate_limit_auth_failures: str = "20/minute"
+    rate_limit_pixel: str = "120/minute"
+    rate_limit_pixel_errors: str = "30/minute"
+    rate_limit_unknown_links: str = "60/minute"
     instance_path: Path = field(default=DEFAULT_INSTANCE_PATH)
 
     @property
@@ -75,6 +86,15 @@ def _env_bool(environ: Mapping[str, str], name: str) -> bool:
 def _env_str(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name, "").strip()
     return value or None
+
+
+def _env_rate_limit(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = _env_str(environ, name) or default
+    try:
+        parse(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a rate like '20/minute' or '5 per second', got {value!r}") from None
+    return value
 
 
 def _embedded_secret(instance_path: Path) -> str:
@@ -143,6 +163,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker_batch_size=_env_int(environ, "WORKER_BATCH_SIZE", 500, minimum=1),
         worker_claim_idle_ms=_env_int(environ, "WORKER_CLAIM_IDLE_MS", 30_000, minimum=100),
         allow_private_postback_targets=_env_bool(environ, "ALLOW_PRIVATE_POSTBACK_TARGETS"),
+        postback_deadline_seconds=_env_int(environ, "POSTBACK_DEADLINE_SECONDS", 10, minimum=1),
         max_body_bytes=_env_int(environ, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+        rate_limit_auth_failures=_env_rate_limit(environ, "RATE_LIMIT_AUTH_FAILURES", "20/minute"),
+        rate_limit_pixel=_env_rate_limit(environ, "RATE_LIMIT_PIXEL", "120/minute"),
+        rate_limit_pixel_errors=_env_rate_limit(environ, "RATE_LIMIT_PIXEL_ERRORS", "30/minute"),
+        rate_limit_unknown_links=_env_rate_limit(environ, "RATE_LIMIT_UNKNOWN_LINKS", "60/minute"),
         instance_path=instance_path,
     )

@@ -5,6 +5,8 @@
  * (sessionStorage and same-site link decoration), adds it to every form as a hidden field, shows the
  * click's reference code in elements marked data-handoff-ref, and fires conversions:
  *   Handoff.convert({event: "lead", order_id: "F-1001"});
+ * or, for an offer that signs its pixels, with the sig the advertiser's server computed:
+ *   Handoff.convert({event: "sale", order_id: "F-1002", amount: "49.90", currency: "EUR", sig: "…"});
  * It talks to no one but the Handoff server it was loaded from.
  */
 (function () {
@@ -88,7 +90,7 @@
     var target = details.offer || offer;
     if (!target) { return Promise.reject(new Error("Handoff.convert needs an offer (data-offer)")); }
     var query = new URLSearchParams();
-    ["event", "order_id", "amount", "currency", "coupon", "email", "domain", "tax_id"].forEach(function (name) {
+    ["event", "order_id", "amount", "currency", "coupon", "email", "domain", "tax_id", "sig"].forEach(function (name) {
       if (details[name] !== undefined && details[name] !== null) { query.set(name, String(details[name])); }
     });
     if (!query.get("event")) { query.set("event", "lead"); }

@@ -156,3 +156,28 @@ def stream_app(request, tmp_path, redis_url, redis_prefix):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+SMALL_RATE_LIMITS = dict(
+    rate_limit_auth_failures="3/hour",
+    rate_limit_pixel="5/hour",
+    rate_limit_pixel_errors="2/hour",
+    rate_limit_unknown_links="3/hour",
+)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limited_app(request, tmp_path):
+    """Small rate limits (SMALL_RATE_LIMITS), counted in memory as embedded or in Redis as in production.
+
+    Hour windows, so no limit resets while a test runs; SQLite alone, since the limits never touch the database.
+    """
+    overrides: dict = dict(SMALL_RATE_LIMITS)
+    if request.param == "redis":
+        overrides.update(
+            redis_url=request.getfixturevalue("redis_url"), redis_prefix=request.getfixturevalue("redis_prefix")
+        )
+    app = _build(make_settings(f"sqlite:///{tmp_path / 'handoff.db'}", tmp_path, **overrides))
+    with app.app_context():
+        yield app
+    _teardown(app)

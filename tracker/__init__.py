@@ -42,6 +42,8 @@ def init_app(app, settings, redis) -> None:
             lambda: deliver_due(limit=POSTBACKS_PER_ROUND),
             POSTBACK_INTERVAL_SECONDS,
             report="attempted {} postbacks",
+            # A round may wait out a slow partner's deadline; the click stream must not wait with it.
+            own_thread=True,
         ),
     )
 

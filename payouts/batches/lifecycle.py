@@ -4,7 +4,8 @@
 adjustments, outstanding clawbacks netted against them) per partner in one currency up to a day, prices
 each partner's total with the tax engine, and holds the partners who cannot be paid (no profile, an
 expired form, under the minimum) with the reason; a held partner's amounts stay unclaimed, so the next
-batch carries them over. ``mark_paid`` appends one 'paid' ledger row per amount the batch paid.
+batch carries them over. ``mark_paid`` appends one 'paid' ledger row per amount the batch paid, and a
+clawback for each of them reversed since the batch was built.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sqlalchemy.orm import aliased
 from core.db import UtcDateTime, db, dialect_insert, utcnow
 from core.money import major_text, minor_digits, to_major, to_minor
 from payouts.batches.models import MONEY_FIELDS, PayoutBatch, PayoutItem, PayoutLine
+from payouts.ledger.entries import SYSTEM_ACTOR
+from payouts.ledger.locks import lock_partners
 from payouts.ledger.models import LedgerEntry
 from payouts.tax.engine.quote import TaxQuote, active_regimes, quote
 from payouts.tax.models import TaxProfile
@@ -291,10 +294,19 @@ def mark_exported(batch: PayoutBatch) -> None:
 
 
 def mark_paid(batch: PayoutBatch, actor: str = "payouts") -> int:
-    """Append a 'paid' ledger row for each amount the batch paid; returns how many were appended."""
+    """Append a 'paid' ledger row for each amount the batch paid; returns how many were appended.
+
+    The batch pays what finance approved and exported: the bank has the file, so every item is recorded
+    paid. An item whose commission was reversed since the batch was built was paid all the same, so it
+    also gets its clawback here, netted by the next batch, as a reversal after payment would.
+    """
     if batch.state not in ("approved", "exported"):
         raise BatchError(f"batch {batch.id} is {batch.state}; approve it before marking it paid")
-    _refuse_reversed_items(batch)
+    # Locking protocol (payouts.ledger.locks): the batch's partner rows, ascending, before anything is
+    # read; a reversal takes the same locks before it reads whether its commissions were paid. The
+    # reversal committed before this lock is seen below and clawed back here; one waiting on it sees the
+    # 'paid' rows and claws back itself. Either way a paid, reversed commission gets exactly one clawback.
+    lock_partners(select(PayoutLine.partner_id).where(PayoutLine.batch_id == batch.id, PayoutLine.status == "payable"))
     now = utcnow()
     item = LedgerEntry
     paid = (
@@ -330,27 +342,48 @@ def mark_paid(batch: PayoutBatch, actor: str = "payouts") -> int:
     # ON CONFLICT DO NOTHING: a retried mark-paid (a timeout after the commit) appends nothing twice.
     statement = dialect_insert(LedgerEntry).from_select(columns, paid).on_conflict_do_nothing()
     appended = len(db.session.execute(statement.returning(LedgerEntry.id)).all())
+    _claw_back_reversed_items(batch, now)
     batch.state, batch.paid_at = "paid", now
     db.session.commit()
     return appended
 
 
-def _refuse_reversed_items(batch: PayoutBatch) -> None:
-    # A commission reversed after the batch was built must not be paid; the figures finance approved
-    # include it, so the batch needs rebuilding rather than a silent change.
-    step = aliased(LedgerEntry)
-    reversed_ids = list(
-        db.session.scalars(
-            select(PayoutItem.ledger_entry_id)
-            .where(PayoutItem.batch_id == batch.id)
-            .where(exists().where(step.settles_id == PayoutItem.ledger_entry_id, step.kind == "reversed"))
+def _claw_back_reversed_items(batch: PayoutBatch, now: datetime) -> None:
+    # Driven from the reversals (few) into the batch's items by their unique ledger_entry_id, so a batch
+    # of a million items costs a handful of index lookups here, not a scan of its items.
+    reversal, accrual = aliased(LedgerEntry), aliased(LedgerEntry)
+    owed_back = (
+        select(
+            accrual.partner_id,
+            accrual.offer_id,
+            accrual.conversion_id,
+            literal("clawed_back"),
+            accrual.id,
+            -accrual.amount_minor,
+            accrual.currency,
+            literal(SYSTEM_ACTOR),
+            literal(f"reversed before payout batch {batch.id} paid it"),
+            literal(now, UtcDateTime()),
         )
+        .select_from(reversal)
+        .join(PayoutItem, (PayoutItem.ledger_entry_id == reversal.settles_id) & (PayoutItem.batch_id == batch.id))
+        .join(accrual, accrual.id == reversal.settles_id)
+        .where(reversal.kind == "reversed")
     )
-    if reversed_ids:
-        raise BatchError(
-            f"batch {batch.id} holds commissions reversed since it was built (ledger entries "
-            f"{', '.join(map(str, reversed_ids))}); build a new batch instead"
-        )
+    columns = [
+        "partner_id",
+        "offer_id",
+        "conversion_id",
+        "kind",
+        "settles_id",
+        "amount_minor",
+        "currency",
+        "actor",
+        "reason",
+        "created_at",
+    ]
+    # ON CONFLICT DO NOTHING, as for 'paid': a retried mark-paid adds no second clawback.
+    db.session.execute(dialect_insert(LedgerEntry).from_select(columns, owed_back).on_conflict_do_nothing())
 
 
 def totals(batch: PayoutBatch) -> dict[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, literal, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from core.db import UtcDateTime, db, dialect_insert, utcnow
@@ -19,6 +19,7 @@ from core.money import InvalidAmount, minor_digits
 from payouts.commissions.calculation import CommissionLine, CommissionRefused, commission_for
 from payouts.commissions.models import CommissionPlan
 from payouts.commissions.rules import PlanError, PlanRules, parse_plan
+from payouts.ledger.locks import lock_partners
 from payouts.ledger.models import LedgerEntry
 from payouts.ledger.volume import volume_before
 from tracker.attribution.models import Conversion
@@ -26,8 +27,6 @@ from tracker.program.models import Offer, Partner
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "ledger"
-# A conversion in these statuses waits: "review" is held for a person, the others are turned down.
-_NOT_APPROVABLE = ("review", "rejected", "reversed")
 
 
 class LedgerError(ValueError):
@@ -56,9 +55,10 @@ def accrue(conversion: Conversion) -> list[LedgerEntry]:
         return []
     if plan is None or conversion.event not in plan.events:
         return []
-    # Caps are read-then-write: lock the partner's row (PostgreSQL; SQLite has one writer anyway) so two
-    # conversions of one partner at once cannot both take the last lead of a cap.
-    partner = db.session.scalar(select(Partner).where(Partner.id == conversion.partner_id).with_for_update())
+    # Caps are read-then-write: the partner's lock (payouts.ledger.locks) makes two conversions of one
+    # partner at once take turns, so they cannot both take the last lead of a cap.
+    lock_partners([conversion.partner_id])
+    partner = db.session.get(Partner, conversion.partner_id)
     offer = db.session.get(Offer, conversion.offer_id)
     if partner is None or offer is None:  # the conversion's foreign keys keep both
         raise LookupError(f"conversion {conversion.id}: partner or offer not found")
@@ -114,8 +114,24 @@ def _accrual(conversion: Conversion, line: CommissionLine, currency: str, approv
     )
 
 
+def _payable_conversions() -> ColumnElement[bool]:
+    """Approved by the advertiser, or pending from a source its offer trusts (``Offer.trusted_sources``).
+
+    "review" waits for a person; "rejected" and "reversed" are turned down; "pending" from an untrusted
+    source (an unsigned pixel: any browser can fire it with any amount) waits for the advertiser's approval.
+    """
+    trusting: dict[str, list[int]] = {}
+    # The trusted sources live in each offer's JSON list; grouping offers by source here keeps the
+    # approval one INSERT ... SELECT on both databases. Programs have tens of offers, not millions.
+    for offer in db.session.scalars(select(Offer)):
+        for source in offer.trusted_sources():
+            trusting.setdefault(source, []).append(offer.id)
+    trusted = [and_(Conversion.source == s, Conversion.offer_id.in_(ids)) for s, ids in sorted(trusting.items())]
+    return or_(Conversion.status == "approved", and_(Conversion.status == "pending", or_(false(), *trusted)))
+
+
 def approve_due(now: datetime | None = None) -> int:
-    """Approve every accrual whose hold has passed and whose conversion is not held or turned down.
+    """Approve every accrual whose hold has passed and whose conversion is approved or trusted and pending.
 
     One INSERT ... SELECT ... ON CONFLICT DO NOTHING: when the worker and ``payouts approve-due`` (or two
     workers) run at once, both select the same accruals, and the unique (settles_id, kind) key lets one
@@ -134,13 +150,14 @@ def approve_due(now: datetime | None = None) -> int:
             accrual.amount_minor,
             accrual.currency,
             literal(SYSTEM_ACTOR),
-            literal("hold period passed"),
+            case(
+                (Conversion.status == "approved", literal("hold period passed; conversion approved")),
+                else_=literal("hold period passed; trusted source ") + Conversion.source,
+            ),
             literal(now, UtcDateTime()),
         )
         .join(Conversion, Conversion.id == accrual.conversion_id)
-        .where(
-            accrual.kind == "accrued", accrual.approve_after <= now, Conversion.status.not_in(_NOT_APPROVABLE), ~settled
-        )
+        .where(accrual.kind == "accrued", accrual.approve_after <= now, _payable_conversions(), ~settled)
     )
     columns = [
         "partner_id",
@@ -169,12 +186,15 @@ def on_status_change(conversion: Conversion, new_status: str) -> list[LedgerEntr
     """
     if new_status not in ("rejected", "reversed"):
         return []
+    accruals = (LedgerEntry.conversion_id == conversion.id, LedgerEntry.kind == "accrued")
+    # Locking protocol (payouts.ledger.locks): the partner rows of every accrual, ascending, before the
+    # steps are read; ``mark_paid`` takes the same locks before it writes 'paid'. Whichever commits second
+    # sees the other: a reversal after the payment finds 'paid' and claws back, a payment after the
+    # reversal writes the clawback itself. Without it both read "not yet" and left a commission reversed
+    # and paid with nothing owed back.
+    lock_partners(select(LedgerEntry.partner_id).where(*accruals))
     entries = []
-    for accrual in db.session.scalars(
-        select(LedgerEntry)
-        .where(LedgerEntry.conversion_id == conversion.id, LedgerEntry.kind == "accrued")
-        .order_by(LedgerEntry.id)
-    ):
+    for accrual in db.session.scalars(select(LedgerEntry).where(*accruals).order_by(LedgerEntry.id)):
         steps = set(db.session.scalars(select(LedgerEntry.kind).where(LedgerEntry.settles_id == accrual.id)))
         if steps & {"reversed", "clawed_back"}:
             continue

@@ -9,6 +9,7 @@ SQL comes back in that engine's own spelling.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import uuid
 from pathlib import Path
@@ -205,7 +206,12 @@ def test_migrated_checks_server_defaults_and_indexes_match_the_models(new_databa
     differences = schema_differences(schema, models)
     assert differences == [], describe(differences)
     # The comparison saw the things it compares, named as the naming convention names them.
-    assert schema["offers"]["check"].keys() == {"ck_offers_status", "ck_offers_windows", "ck_offers_conflict_rule"}
+    assert schema["offers"]["check"].keys() == {
+        "ck_offers_status",
+        "ck_offers_windows",
+        "ck_offers_conflict_rule",
+        "ck_offers_review_above",
+    }
     assert "deal_registration_days > 0" in schema["offers"]["check"]["ck_offers_windows"]
     assert schema["clicks"]["index"]["ix_clicks_offer_network"] == (("offer_id", "ip_prefix", "created_at"), False)
     assert schema["offers"]["column"]["conflict_rule"][2] is None  # no server default, as in the models
@@ -312,4 +318,43 @@ def test_dropping_the_offer_server_defaults_keeps_existing_rows(new_database):
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    engine.dispose()
+
+
+@BOTH
+def test_existing_offers_trust_server_to_server_only_and_get_a_secret_each(new_database):
+    """0008 fills the new columns of offers already stored, then drops the defaults that filled them."""
+    url = new_database()
+    config = migrated(url, "0007_offer_server_defaults")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO advertisers (id, name, contact_email, created_at)"
+                " VALUES (1, 'A', 'a@a.example', '2031-01-01')"
+            )
+        )
+        for number in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO offers (id, advertiser_id, slug, name, landing_url, allowed_hosts, token_param,"
+                    " click_window_days, lead_window_days, hold_days, status, custom_events, conflict_rule,"
+                    " pixel_requires_approval, deal_registration_days, created_at)"
+                    f" VALUES ({number}, 1, 'o-{number}', 'O', 'https://a.example', '[]', 'atk', 90, 365, 30,"
+                    " 'active', '[]', 'token_wins', false, 180, '2031-01-01')"
+                )
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT trusted_channels, pixel_signing, pixel_secret, review_above_minor FROM offers ORDER BY id")
+        ).all()
+        defaults = {c["name"]: c.get("default") for c in inspect(connection).get_columns("offers")}
+    assert [(json.loads(t) if isinstance(t, str) else t, bool(s), m) for t, s, _, m in rows] == [
+        (["api"], False, None)
+    ] * 2
+    secrets = [row.pixel_secret for row in rows]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", s) for s in secrets) and secrets[0] != secrets[1]
+    assert [defaults[name] for name in ("trusted_channels", "pixel_signing", "pixel_secret")] == [None] * 3
+    command.downgrade(config, "0007_offer_server_defaults")
     engine.dispose()

@@ -59,3 +59,10 @@ def test_private_postback_targets_are_refused_unless_allowed():
     assert load_settings({**PRODUCTION, "ALLOW_PRIVATE_POSTBACK_TARGETS": "true"}).allow_private_postback_targets
     with pytest.raises(ConfigurationError, match="ALLOW_PRIVATE_POSTBACK_TARGETS"):
         load_settings({**PRODUCTION, "ALLOW_PRIVATE_POSTBACK_TARGETS": "sometimes"})
+
+
+def test_a_postback_attempt_has_ten_seconds_unless_set():
+    assert load_settings(PRODUCTION).postback_deadline_seconds == 10
+    assert load_settings({**PRODUCTION, "POSTBACK_DEADLINE_SECONDS": "3"}).postback_deadline_seconds == 3
+    with pytest.raises(ConfigurationError, match="POSTBACK_DEADLINE_SECONDS must be at least 1"):
+        load_settings({**PRODUCTION, "POSTBACK_DEADLINE_SECONDS": "0"})

@@ -3,6 +3,8 @@ click token, reference code, coupon, customer binding, deal registration.
 
 A click carrier that is present but unusable (forged, unknown, another offer's, a bot's, outside the
 window) is noted and the next carrier is tried, so nothing a later carrier could attribute is lost.
+A carrier naming another partner than an older customer binding or an active deal registration holds
+the conversion for review, attributed meanwhile by the offer's ``conflict_rule``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Carriers:
 
 def attribute(offer: Offer, occurred_at: datetime, carriers: Carriers, token_key: bytes) -> Attribution:
     result = Attribution()
+    if carriers.customer.ignored:
+        result.notes["ignored"] = dict(carriers.customer.ignored)
     click = _click_from_token(offer, carriers.token, occurred_at, token_key, result) or _click_from_reference(
         offer, carriers.ref_code, occurred_at, result
     )
@@ -57,6 +61,8 @@ def attribute(offer: Offer, occurred_at: datetime, carriers: Carriers, token_key
         _attribute_without_click(offer, occurred_at, carriers, result)
     if result.carrier in ("token", "ref_code", "coupon"):
         _resolve_conflict(offer, occurred_at, carriers.customer, result)
+    if result.carrier in ("token", "ref_code", "coupon", "customer"):
+        _resolve_deal_conflict(offer, occurred_at, carriers.customer, result)
     if result.partner_id is not None:
         _flag_self_referral(carriers.customer, result)
     return result
@@ -164,7 +170,7 @@ def _resolve_conflict(offer, occurred_at, keys: CustomerKeys, result: Attributio
     binding = _binding_for(offer, occurred_at, keys)
     if binding is None or binding.partner_id == result.partner_id:
         return
-    winner = result.partner_id if offer.conflict_rule == "token_wins" else binding.partner_id
+    winner = _winner(offer, result, binding.partner_id)
     result.notes["conflict"] = {
         "carrier_partner_id": result.partner_id,
         "carrier": result.carrier,
@@ -173,8 +179,44 @@ def _resolve_conflict(offer, occurred_at, keys: CustomerKeys, result: Attributio
         "winner_partner_id": winner,
     }
     result.review_reasons.append("attribution_conflict")
-    if winner != result.partner_id:
-        result.partner_id, result.carrier, result.click = winner, "customer", None
+    _award(result, winner, "customer")
+
+
+def _resolve_deal_conflict(offer, occurred_at, keys: CustomerKeys, result: Attribution) -> None:
+    """A partner's active registration of the customer's company is never overridden unseen.
+
+    The carrier may be another partner's token or a binding from a later lead; either way a person
+    decides, and until then the offer's ``conflict_rule`` picks the partner, as for bindings.
+    """
+    deal = _deal_for(offer, occurred_at, keys)
+    if deal is None or deal.partner_id == result.partner_id:
+        return
+    winner = _winner(offer, result, deal.partner_id)
+    result.notes["deal_conflict"] = {
+        "carrier_partner_id": result.partner_id,
+        "carrier": result.carrier,
+        "deal_partner_id": deal.partner_id,
+        "deal_registration_id": deal.id,
+        "company": deal.key_value,
+        "rule": offer.conflict_rule,
+        "winner_partner_id": winner,
+        "message": (
+            f"partner {deal.partner_id} registered {deal.key_value} until {deal.expires_at:%Y-%m-%d}; "
+            f"the {result.carrier} names partner {result.partner_id}"
+        ),
+    }
+    result.review_reasons.append("deal_registration_conflict")
+    _award(result, winner, "deal")
+
+
+def _winner(offer, result: Attribution, holder_partner_id: int) -> int | None:
+    """``token_wins``: the carrier that arrived with the conversion; ``binding_wins``: the earlier claim."""
+    return result.partner_id if offer.conflict_rule == "token_wins" else holder_partner_id
+
+
+def _award(result: Attribution, partner_id: int | None, carrier: str) -> None:
+    if partner_id != result.partner_id:
+        result.partner_id, result.carrier, result.click = partner_id, carrier, None
 
 
 def _flag_click(offer, click: Click, occurred_at: datetime, result: Attribution) -> None:

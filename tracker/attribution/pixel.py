@@ -10,8 +10,10 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_from_
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
+from core.ratelimits import limited, rate_limits
 from tracker.attribution.conversions import ConversionInput, InvalidConversion, record_conversion
 from tracker.attribution.models import Conversion, PixelError
+from tracker.attribution.signing import signature_matches
 from tracker.clicks import refcodes, tokens
 from tracker.clicks.records import click_id_time, ip_prefix
 from tracker.program.models import Click, Offer
@@ -34,7 +36,7 @@ def _pixel_input(offer: Offer) -> ConversionInput:
     if not order_id or len(order_id) > 128:
         raise InvalidConversion("order_id is required (at most 128 characters)")
     prefix = ip_prefix(request.remote_addr)
-    reasons = ["pixel_needs_approval"] if offer.pixel_requires_approval else []
+    reasons = _pixel_review_reasons(offer)
     if prefix and _recent_pixels_from(offer, prefix) >= PIXEL_BURST_PER_HOUR:
         reasons.append("ip_burst")
     return ConversionInput(
@@ -54,6 +56,31 @@ def _pixel_input(offer: Offer) -> ConversionInput:
     )
 
 
+def _pixel_review_reasons(offer: Offer) -> list[str]:
+    """Why a pixel conversion waits for a person; a signing offer has refused unsigned pixels already."""
+    reasons = []
+    if not offer.pixel_signing and "pixel" not in offer.trusted_channels:
+        # Anyone can fire the URL with any amount: without a signature only the advertiser can vouch for it.
+        reasons.append("unsigned_pixel")
+    if offer.pixel_requires_approval:
+        reasons.append("pixel_needs_approval")
+    return reasons
+
+
+def _check_signature(offer: Offer) -> None:
+    if not offer.pixel_signing:
+        return
+    args = request.args
+    signature = args.get("sig")
+    if not signature:
+        raise InvalidConversion(f"offer {offer.slug!r} signs its pixels and this one has no sig")
+    fields = {name: args.get(name, "") for name in ("event", "order_id", "amount", "currency")}
+    if not signature_matches(offer.pixel_secret, signature, offer_slug=offer.slug, **fields):
+        raise InvalidConversion(
+            "sig does not match: HMAC-SHA256 over offer|event|order_id|amount|currency with the offer's pixel secret"
+        )
+
+
 def _recent_pixels_from(offer: Offer, prefix: str) -> int:
     # A count without GROUP BY is always exactly one row.
     return db.session.execute(
@@ -69,6 +96,8 @@ def _recent_pixels_from(offer: Offer, prefix: str) -> int:
 
 def _record_pixel_error(offer_slug: str, reason: str) -> None:
     db.session.rollback()
+    if not rate_limits().admit("pixel_errors", ip_prefix(request.remote_addr)):
+        return
     db.session.add(
         PixelError(
             offer_slug=offer_slug[:64], reason=reason[:500], query=request.query_string.decode(errors="replace")[:2048]
@@ -78,12 +107,14 @@ def _record_pixel_error(offer_slug: str, reason: str) -> None:
 
 
 @bp.get("/p/<offer_slug>.gif")
+@limited("pixel", key=lambda: ip_prefix(request.remote_addr))
 def pixel(offer_slug: str):
     """Always a 1x1 GIF: a broken pixel must never show on the advertiser's thank-you page."""
     try:
         offer = db.session.scalar(select(Offer).where(Offer.slug == offer_slug))
         if offer is None:
             raise InvalidConversion(f"unknown offer {offer_slug!r}")
+        _check_signature(offer)
         record_conversion(offer, _pixel_input(offer), "pixel", tracker().token_key)
     except InvalidConversion as exc:
         _record_pixel_error(offer_slug, str(exc))

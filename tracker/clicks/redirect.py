@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 
+from core.ratelimits import rate_limits, too_many_requests
 from tracker.clicks import tokens
 from tracker.clicks.records import ClickRecord, ip_prefix, new_click_id
 from tracker.clicks.useragents import classify_user_agent
@@ -79,6 +80,11 @@ def follow_link(code: str):
     services = tracker()
     target = services.links.resolve(code) if len(code) <= 32 else None
     if target is None:
+        # Counted only here, so a known code never touches the limiter: a scan of guessed codes is slowed,
+        # real clicks cost what they did.
+        retry_after = rate_limits().hit("unknown_links", ip_prefix(request.environ.get("REMOTE_ADDR")))
+        if retry_after is not None:
+            return too_many_requests(retry_after, "too many unknown links from this network\n")
         return _refuse(404, "unknown link")
     if not target.active:
         if target.fallback_url:

@@ -11,7 +11,7 @@ from core.auth import principal, require_roles
 from core.db import db
 from core.errors import ApiError
 from core.openapi import api_spec
-from tracker.postbacks.delivery import send_test
+from tracker.postbacks.delivery import queue_test
 from tracker.postbacks.messages import PostbackRefused, check_target, render_url
 from tracker.postbacks.models import PostbackDelivery, PostbackEndpoint, new_secret
 from tracker.postbacks.schemas import (
@@ -104,9 +104,18 @@ def list_deliveries(query: DeliveryQuery):
 @bp.post("/postback/test")
 @require_roles("admin", "partner")
 @api_spec.validate(
-    query=PartnerQuery, json=SendTestIn, resp=Response(HTTP_201=DeliveryOut, **ERRORS), tags=["postbacks"]
+    query=PartnerQuery,
+    json=SendTestIn,
+    resp=Response(HTTP_202=DeliveryOut, HTTP_409=None, **ERRORS),
+    tags=["postbacks"],
 )
 def post_test(query: PartnerQuery, json: SendTestIn):
-    """Send sample values to the postback URL now and answer with the result (never retried)."""
-    delivery = send_test(_endpoint_of(_partner_id(query.partner_id)))
-    return DeliveryOut.model_validate(delivery), 201
+    """Queue sample values for the postback URL and answer at once with the pending delivery.
+
+    The worker sends it within a second or so, once (never retried); its result shows in
+    GET /postback/deliveries. An inactive postback is 409 and queues nothing.
+    """
+    endpoint = _endpoint_of(_partner_id(query.partner_id))
+    if not endpoint.active:
+        raise ApiError(409, "the postback is inactive (active=false); set active=true with PUT /api/v1/postback first")
+    return DeliveryOut.model_validate(queue_test(endpoint)), 202

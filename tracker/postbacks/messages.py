@@ -102,8 +102,12 @@ def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_priva
     return None
 
 
-def check_target(url: str, allow_private: bool) -> None:
-    """Refuse a URL whose host resolves to ANY address a partner must not make us call."""
+def check_target(url: str, allow_private: bool) -> list[str]:
+    """Refuse a URL whose host resolves to ANY address a partner must not make us call.
+
+    Returns the checked addresses in the resolver's order. A sender connects to one of these, never
+    resolves the name again: a second answer could differ from the one checked (DNS rebinding).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PostbackRefused("the target is not an absolute http or https URL")
@@ -115,6 +119,7 @@ def check_target(url: str, allow_private: bool) -> None:
         raise PostbackRefused("the target has an invalid port") from None
     except (socket.gaierror, UnicodeError) as exc:
         raise PostbackRefused(f"host {host!r} does not resolve: {exc}") from None
+    addresses: list[str] = []
     for info in infos:
         host_address = info[4][0]
         if not isinstance(host_address, str):
@@ -124,6 +129,9 @@ def check_target(url: str, allow_private: bool) -> None:
         reason = _refusal(address, allow_private)
         if reason:
             raise PostbackRefused(f"host {host!r} resolves to a {reason}; postbacks go to public hosts only")
+        if host_address not in addresses:
+            addresses.append(host_address)
+    return addresses
 
 
 def format_amount(amount_minor: int | None, currency: str | None) -> str:

@@ -9,10 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from core.auth import principal, require_roles
 from core.db import db
 from core.errors import ApiError, commit_or_conflict
+from core.money import InvalidAmount, major_text, to_minor
 from core.openapi import api_spec
 from core.schemas import ListQuery
+from tracker.attribution.signing import pixel_message
 from tracker.program.links import generate_code
-from tracker.program.models import Advertiser, Link, Offer, Partner
+from tracker.program.models import Advertiser, Link, Offer, Partner, new_pixel_secret
 from tracker.program.schemas import (
     AdvertiserIn,
     AdvertiserList,
@@ -27,6 +29,7 @@ from tracker.program.schemas import (
     PartnerIn,
     PartnerList,
     PartnerOut,
+    PixelSetupOut,
 )
 from tracker.program.scopes import (
     advertisers_visible_to,
@@ -35,6 +38,7 @@ from tracker.program.scopes import (
     owned_advertiser_id,
     owned_partner_id,
     partners_visible_to,
+    shows_partner_contacts,
 )
 from tracker.services import tracker
 
@@ -86,11 +90,37 @@ def create_partner(json: PartnerIn):
 @require_roles("admin", "finance", "advertiser", "partner")
 @api_spec.validate(query=ListQuery, resp=Response(HTTP_200=PartnerList, **ERRORS), tags=["program"])
 def list_partners(query: ListQuery):
-    statement = partners_visible_to(principal()).order_by(Partner.id).limit(query.limit).offset(query.offset)
-    return PartnerList(items=[PartnerOut.model_validate(p) for p in db.session.scalars(statement)])
+    who = principal()
+    statement = partners_visible_to(who).order_by(Partner.id).limit(query.limit).offset(query.offset)
+    items = [PartnerOut.model_validate(p) for p in db.session.scalars(statement)]
+    if not shows_partner_contacts(who):
+        items = [item.model_copy(update={"contact_email": None}) for item in items]
+    return PartnerList(items=items)
 
 
 LINK_ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
+
+
+def offer_out(offer: Offer) -> OfferOut:
+    values = {name: getattr(offer, name) for name in OfferOut.model_fields if hasattr(offer, name)}
+    ceiling = offer.review_above_minor
+    currency = offer.review_above_currency
+    values["review_above_amount"] = None if ceiling is None or currency is None else major_text(ceiling, currency)
+    return OfferOut.model_validate(values)
+
+
+def _offer_values(fields: dict) -> dict:
+    """The request's fields as the model's columns: the ceiling in minor units of its currency."""
+    if "review_above_amount" not in fields:
+        return fields
+    amount, currency = fields.pop("review_above_amount"), fields.pop("review_above_currency")
+    if amount is None or currency is None:
+        return fields | {"review_above_minor": None, "review_above_currency": None}
+    try:
+        minor = to_minor(amount, currency)
+    except InvalidAmount as error:
+        raise ApiError(422, f"review_above_amount: {error}") from None
+    return fields | {"review_above_minor": minor, "review_above_currency": currency}
 
 
 @bp.post("/offers")
@@ -100,11 +130,11 @@ def create_offer(json: OfferIn):
     advertiser_id = owned_advertiser_id(principal(), json.advertiser_id)
     if db.session.get(Advertiser, advertiser_id) is None:
         raise ApiError(422, f"advertiser {advertiser_id} does not exist")
-    offer = Offer(**{**json.model_dump(), "advertiser_id": advertiser_id})
+    offer = Offer(**_offer_values(json.model_dump() | {"advertiser_id": advertiser_id}))
     db.session.add(offer)
     # Two requests may race for one slug; the unique constraint decides and the loser hears why.
     commit_or_conflict(f"an offer with slug {json.slug!r} already exists")
-    return OfferOut.model_validate(offer), 201
+    return offer_out(offer), 201
 
 
 @bp.get("/offers")
@@ -112,22 +142,69 @@ def create_offer(json: OfferIn):
 @api_spec.validate(query=ListQuery, resp=Response(HTTP_200=OfferList, **LINK_ERRORS), tags=["offers"])
 def list_offers(query: ListQuery):
     statement = offers_visible_to(principal()).order_by(Offer.id).limit(query.limit).offset(query.offset)
-    return OfferList(items=[OfferOut.model_validate(o) for o in db.session.scalars(statement)])
+    return OfferList(items=[offer_out(o) for o in db.session.scalars(statement)])
 
 
 @bp.patch("/offers/<int:offer_id>")
 @require_roles("admin", "advertiser")
 @api_spec.validate(json=OfferPatch, resp=Response(HTTP_200=OfferOut, **LINK_ERRORS), tags=["offers"])
 def update_offer(offer_id: int, json: OfferPatch):
-    offer = db.session.scalar(offers_visible_to(principal()).where(Offer.id == offer_id))
-    if offer is None:
-        raise ApiError(404, f"offer {offer_id} not found")
-    for field, value in json.model_dump(exclude_unset=True).items():
+    offer = _own_offer(offer_id)
+    for field, value in _offer_values(json.model_dump(exclude_unset=True)).items():
         setattr(offer, field, value)
     db.session.commit()
     # Other nodes see the change when their link cache entries expire (LINK_CACHE_SECONDS).
     tracker().links.forget()
-    return OfferOut.model_validate(offer)
+    return offer_out(offer)
+
+
+def _own_offer(offer_id: int) -> Offer:
+    offer = db.session.scalar(offers_visible_to(principal()).where(Offer.id == offer_id))
+    if offer is None:
+        raise ApiError(404, f"offer {offer_id} not found")
+    return offer
+
+
+def pixel_setup(offer: Offer) -> PixelSetupOut:
+    base = tracker().settings.public_base_url
+    message = pixel_message(offer.slug, "sale", "{order_id}", "{amount}", "{currency}")
+    snippet = (
+        f'<script src="{base}/t.js" data-offer="{offer.slug}" async></script>\n'
+        "<!-- Your server renders order_id, amount, currency and\n"
+        f'     sig = hex(HMAC-SHA256(pixel_secret, "{message}")) into the page. -->\n'
+        "<script>\n"
+        '  window.addEventListener("load", function () {\n'
+        '    Handoff.convert({event: "sale", order_id: "{order_id}", amount: "{amount}", '
+        'currency: "{currency}", sig: "{sig}"});\n'
+        "  });\n"
+        "</script>"
+    )
+    return PixelSetupOut(
+        offer_id=offer.id,
+        pixel_signing=offer.pixel_signing,
+        pixel_secret=offer.pixel_secret,
+        signed_message="offer_slug|event|order_id|amount|currency",
+        snippet=snippet,
+    )
+
+
+@bp.get("/offers/<int:offer_id>/pixel")
+@require_roles("admin", "advertiser")
+@api_spec.validate(resp=Response(HTTP_200=PixelSetupOut, **LINK_ERRORS), tags=["offers"])
+def get_pixel_setup(offer_id: int):
+    """The offer's pixel secret and a signed-pixel snippet: for its advertiser and admins only."""
+    return pixel_setup(_own_offer(offer_id))
+
+
+@bp.post("/offers/<int:offer_id>/pixel/rotate-secret")
+@require_roles("admin", "advertiser")
+@api_spec.validate(resp=Response(HTTP_200=PixelSetupOut, **LINK_ERRORS), tags=["offers"])
+def rotate_pixel_secret(offer_id: int):
+    """A new pixel secret; pages signing with the old one are refused (signing on) from now."""
+    offer = _own_offer(offer_id)
+    offer.pixel_secret = new_pixel_secret()
+    db.session.commit()
+    return pixel_setup(offer)
 
 
 def link_out(link: Link) -> LinkOut:

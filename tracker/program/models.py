@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
@@ -16,6 +17,13 @@ PARTNER_KINDS = ("affiliate", "reseller", "distributor", "agency", "cpa", "cross
 # "human" is the only class counted as a click; the others are redirected but never attributed.
 TRAFFIC_CLASSES = ("human", "bot", "preview", "prefetch", "head")
 SUB_IDS = ("sub1", "sub2", "sub3", "sub4", "sub5")
+# Where a conversion comes from: "api" is server to server with the advertiser's own key, "pixel" is a
+# URL any browser can call. tracker.attribution.models.SOURCES is this list.
+CONVERSION_SOURCES = ("api", "pixel")
+
+
+def new_pixel_secret() -> str:
+    return secrets.token_hex(32)
 
 
 class Advertiser(Model):
@@ -36,6 +44,11 @@ class Offer(Model):
             name="windows",
         ),
         CheckConstraint(check_in("conflict_rule", CONFLICT_RULES), name="conflict_rule"),
+        CheckConstraint(
+            "(review_above_minor IS NULL) = (review_above_currency IS NULL)"
+            " AND (review_above_minor IS NULL OR review_above_minor >= 0)",
+            name="review_above",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -56,12 +69,27 @@ class Offer(Model):
     conflict_rule: Mapped[str] = mapped_column(String(16), default="token_wins")
     pixel_requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     deal_registration_days: Mapped[int] = mapped_column(Integer, default=180)
+    # Sources whose pending conversions earn payable commissions without the advertiser approving each
+    # one. "api" by default: only the advertiser's own key can send it. An unsigned pixel is a URL anyone
+    # can fire with any amount, so "pixel" is trusted only if the offer lists it on purpose.
+    trusted_channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["api"])
+    # The advertiser's page signs each pixel with pixel_secret (tracker/attribution/signing.py); unsigned
+    # or wrongly signed pixels are refused, and signed ones are trusted.
+    pixel_signing: Mapped[bool] = mapped_column(Boolean, default=False)
+    pixel_secret: Mapped[str] = mapped_column(String(64), default=new_pixel_secret)
+    # A conversion above this amount is held for review; one in another currency too, as it cannot be compared.
+    review_above_minor: Mapped[int | None] = mapped_column(BigInteger)
+    review_above_currency: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     advertiser: Mapped[Advertiser] = relationship()
 
     def accepts_event(self, event: str) -> bool:
         return event in ("lead", "sale") or event in self.custom_events
+
+    def trusted_sources(self) -> set[str]:
+        """Sources whose pending conversions may be paid after the hold without the advertiser's approval."""
+        return set(self.trusted_channels) | ({"pixel"} if self.pixel_signing else set())
 
 
 class Partner(Model):

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import Integer, case, cast, func, select
 
 from core.db import db, utcnow
 from tracker.attribution.models import Conversion
+from tracker.attribution.signing import pixel_signature
 from tracker.clicks import refcodes, tokens
 from tracker.program.models import Click, Link, Offer, Partner
 from tracker.services import tracker
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.before_request
+def only_outside_production() -> None:
+    # The overview lists every partner, link and count to whoever asks, and the demo landing page belongs to the
+    # demo program: neither is served in production.
+    if tracker().settings.production:
+        abort(404)
 
 
 def _link_overview(days: int = 30) -> list[dict]:
@@ -86,4 +96,22 @@ def demo_landing():
     if claims:
         code = db.session.scalar(select(Click.ref_code).where(Click.id == claims.click_id))
         reference = refcodes.display(code) if code else None
-    return render_template("demo_landing.html", token=token, claims=claims, problem=problem, reference=reference)
+    order_id, signature = _signed_demo_lead()
+    return render_template(
+        "demo_landing.html",
+        token=token,
+        claims=claims,
+        problem=problem,
+        reference=reference,
+        order_id=order_id,
+        sig=signature,
+    )
+
+
+def _signed_demo_lead() -> tuple[str, str]:
+    """An order id for the page's lead and its pixel signature, as an advertiser's server would render them."""
+    order_id = f"DEMO-{secrets.token_hex(6)}"
+    offer = db.session.scalar(select(Offer).where(Offer.slug == "demo-crm"))
+    if offer is None:
+        return order_id, ""
+    return order_id, pixel_signature(offer.pixel_secret, offer.slug, "lead", order_id, "", "")

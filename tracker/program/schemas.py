@@ -7,12 +7,19 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from core.limits import RowId
-from core.schemas import Strict
+from core.money import ExactAmount
+from core.schemas import Currency, Strict
 from tracker.program.hosts import allowed_host
-from tracker.program.models import CONFLICT_RULES, OFFER_STATUSES, PARTNER_KINDS, PARTNER_STATUSES
+from tracker.program.models import (
+    CONFLICT_RULES,
+    CONVERSION_SOURCES,
+    OFFER_STATUSES,
+    PARTNER_KINDS,
+    PARTNER_STATUSES,
+)
 
 
 def _http_url(value: str) -> str:
@@ -46,6 +53,25 @@ def _other_events(events: list[str]) -> list[str]:
 
 
 CustomEvents = Annotated[list[CustomEvent], Field(max_length=20), AfterValidator(_other_events)]
+TrustedChannels = Annotated[
+    list[Literal[CONVERSION_SOURCES]],  # type: ignore[valid-type]
+    Field(
+        max_length=10,
+        description="Sources whose pending conversions are paid after the hold without the advertiser "
+        'approving each one. "api" (server to server with the advertiser\'s key) by default; an unsigned '
+        '"pixel" can be fired by anyone with any amount, so list it only knowingly.',
+    ),
+    AfterValidator(lambda channels: list(dict.fromkeys(channels))),
+]
+PIXEL_SIGNING_HELP = (
+    "Refuse pixels without a valid sig (HMAC-SHA256 with the offer's pixel secret) and trust signed ones."
+)
+CEILING_HELP = "A conversion above this amount, or in another currency, is held for review; null for none."
+
+
+def _ceiling_together(amount: object, currency: object) -> None:
+    if (amount is None) != (currency is None):
+        raise ValueError("review_above_amount and review_above_currency come together")
 
 
 class AdvertiserIn(Strict):
@@ -81,6 +107,15 @@ class OfferIn(Strict):
     conflict_rule: Literal[CONFLICT_RULES] = "token_wins"  # type: ignore[valid-type]
     pixel_requires_approval: bool = False
     deal_registration_days: int = Field(180, ge=1, le=3650)
+    trusted_channels: TrustedChannels = Field(default_factory=lambda: ["api"])
+    pixel_signing: bool = Field(False, description=PIXEL_SIGNING_HELP)
+    review_above_amount: ExactAmount | None = Field(None, description=CEILING_HELP)
+    review_above_currency: Currency | None = None
+
+    @model_validator(mode="after")
+    def _ceiling(self) -> OfferIn:
+        _ceiling_together(self.review_above_amount, self.review_above_currency)
+        return self
 
 
 class OfferPatch(Strict):
@@ -92,6 +127,21 @@ class OfferPatch(Strict):
     conflict_rule: Literal[CONFLICT_RULES] | None = None  # type: ignore[valid-type]
     pixel_requires_approval: bool | None = None
     deal_registration_days: int | None = Field(None, ge=1, le=3650)
+    trusted_channels: TrustedChannels | None = None
+    pixel_signing: bool | None = Field(None, description=PIXEL_SIGNING_HELP)
+    review_above_amount: ExactAmount | None = Field(None, description=CEILING_HELP + " Send with its currency.")
+    review_above_currency: Currency | None = None
+
+    @model_validator(mode="after")
+    def _ceiling(self) -> OfferPatch:
+        ceiling = {"review_above_amount", "review_above_currency"}
+        if ceiling & self.model_fields_set and not ceiling <= self.model_fields_set:
+            raise ValueError("review_above_amount and review_above_currency come together")
+        _ceiling_together(self.review_above_amount, self.review_above_currency)
+        for field in ("trusted_channels", "pixel_signing"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
 
 
 class OfferOut(BaseModel):
@@ -112,11 +162,25 @@ class OfferOut(BaseModel):
     conflict_rule: str
     pixel_requires_approval: bool
     deal_registration_days: int
+    trusted_channels: list[str]
+    pixel_signing: bool
+    review_above_amount: str | None = Field(description="Decimal string in review_above_currency, or null.")
+    review_above_currency: str | None
     created_at: datetime
 
 
 class OfferList(BaseModel):
     items: list[OfferOut]
+
+
+class PixelSetupOut(BaseModel):
+    """For the offer's advertiser and admins only: the secret signs pixels, so it never appears in OfferOut."""
+
+    offer_id: int
+    pixel_signing: bool
+    pixel_secret: str
+    signed_message: str = Field(description="What sig is the hex HMAC-SHA256 of, keyed with pixel_secret.")
+    snippet: str
 
 
 class PartnerIn(Strict):
@@ -133,7 +197,7 @@ class PartnerOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
-    contact_email: str
+    contact_email: str | None = Field(description="null for advertiser keys, which do not see partners' contacts")
     kind: str
     country: str
     tier: str

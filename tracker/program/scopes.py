@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 
 from core.auth import Principal
 from core.errors import ApiError
+from tracker.attribution.models import Conversion
 from tracker.program.models import Advertiser, Link, Offer, Partner
 
 
@@ -46,7 +47,19 @@ def partners_visible_to(who: Principal) -> Select:
     if who.role == "partner":
         # A distributor sees its resellers; a reseller sees only itself.
         query = query.where((Partner.id == who.partner_id) | (Partner.parent_id == who.partner_id))
+    elif who.role == "advertiser":
+        # Those who work on its offers: a link on one, or a conversion attributed on one without a link.
+        own_offers = select(Offer.id).where(Offer.advertiser_id == who.advertiser_id)
+        query = query.where(
+            Partner.id.in_(select(Link.partner_id).where(Link.offer_id.in_(own_offers)))
+            | Partner.id.in_(select(Conversion.partner_id).where(Conversion.offer_id.in_(own_offers)))
+        )
     return query
+
+
+def shows_partner_contacts(who: Principal) -> bool:
+    """An advertiser sees who works on its offers, not how to reach them outside the program."""
+    return who.role != "advertiser"
 
 
 def rows_visible_to(model: Any, who: Principal) -> Select:

@@ -204,16 +204,26 @@ def test_mark_paid_appends_paid_rows_and_a_later_clawback_is_netted_in_the_next_
         create_batch(JULY, "RUB", PAYDAY, 0, "test")
 
 
-def test_a_commission_reversed_after_the_batch_was_built_is_not_paid(program):
+def test_a_commission_reversed_after_the_batch_was_built_is_paid_and_clawed_back(program):
+    # The bank paid the exported batch as approved; the reversal that came first makes the payment owed back.
     give_profile(program.plain)
     conversion = program.convert("P-1", amount="10000.00", coupon="PLAIN")
+    program.convert("P-2", amount="5000.00", coupon="PLAIN")
     approve_all(program)
     batch = approve_batch(create_batch(JULY, "RUB", PAYDAY, 0, "test"))
     program.decide(conversion, "approve")
     program.decide(conversion, "reverse")
-    with pytest.raises(BatchError, match="reversed since it was built"):
-        mark_paid(batch)
-    assert db.session.scalar(select(func.count()).where(LedgerEntry.kind == "paid")) == 0
+    assert mark_paid(batch) == 2
+    reversed_accrual = db.session.scalar(
+        select(LedgerEntry.id).where(LedgerEntry.conversion_id == conversion, LedgerEntry.kind == "accrued")
+    )
+    steps = db.session.execute(
+        select(LedgerEntry.kind, LedgerEntry.amount_minor).where(LedgerEntry.settles_id == reversed_accrual)
+    ).all()
+    assert sorted(steps) == [("approved", 80000), ("clawed_back", -80000), ("paid", 80000), ("reversed", -80000)]
+    assert program.owed(program.plain) == [("800.00", "reversed"), ("400.00", "paid")]
+    balance = program.balance(program.plain)
+    assert (balance["paid"], balance["clawback"], balance["payable"]) == ("1200.00", "-800.00", "-800.00")
 
 
 def test_earlier_paid_batches_count_as_paid_this_year(program):

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import socket
-import threading
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from itertools import count
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,9 +11,14 @@ import time_machine
 from sqlalchemy import select
 
 from core.db import db, utcnow
-from tests.conftest import _build, _database_url, _teardown, make_settings
-from tests.factories import LinkFactory, OfferFactory, PartnerFactory, auth
-from tracker.attribution.models import Conversion
+from tests.factories import LinkFactory, PartnerFactory, auth
+from tests.tracker.postbacks.helpers import (
+    T0,
+    make_conversion,
+    make_endpoint,
+    queued,
+    verify_signature,
+)
 from tracker.postbacks.delivery import MAX_ATTEMPTS, backoff, deliver_due
 from tracker.postbacks.messages import (
     SIGNATURE_HEADER,
@@ -31,109 +31,6 @@ from tracker.postbacks.messages import (
 )
 from tracker.postbacks.models import PostbackDelivery, PostbackEndpoint
 from tracker.program.models import Click
-
-T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-_orders = count(1)
-
-
-class Receiver:
-    """A partner's tracker on 127.0.0.1: records every request, answers 500 the first N times."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.fail_first = 0
-        self.status = 200
-        self.location: str | None = None
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def _handler(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                with receiver._lock:
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers)})
-                    failing = receiver.fail_first > 0
-                    receiver.fail_first -= failing
-                self.send_response(500 if failing else receiver.status)
-                if receiver.location and not failing:
-                    self.send_header("Location", receiver.location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    @property
-    def paths(self) -> list[str]:
-        return [r["path"] for r in self.requests]
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine):
-    """Deliveries fall due by comparing stored times with now: every test reads one fixed clock."""
-    time_machine.move_to(T0, tick=False)
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
-    thread.join()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def open_app(request, tmp_path):
-    """Like conftest's ``app``, but the operator allows private targets so the local receiver works."""
-    app = _build(make_settings(_database_url(request, tmp_path), tmp_path, allow_private_postback_targets=True))
-    with app.app_context():
-        yield app
-    _teardown(app)
-
-
-def make_endpoint(partner, template: str, active: bool = True) -> PostbackEndpoint:
-    endpoint = PostbackEndpoint(partner_id=partner.id, url_template=template, active=active)
-    db.session.add(endpoint)
-    db.session.commit()
-    return endpoint
-
-
-def make_conversion(partner, offer=None, click=None, **values) -> Conversion:
-    offer = offer or OfferFactory()
-    values = {
-        "event": "sale",
-        "order_id": f"ORDER-{next(_orders)}",
-        "amount_minor": 1999,
-        "currency": "EUR",
-        "status": "pending",
-        "source": "api",
-        "occurred_at": utcnow(),
-    } | values
-    conversion = Conversion(offer_id=offer.id, partner_id=partner.id, click_id=click.id if click else None, **values)
-    db.session.add(conversion)
-    return conversion
-
-
-def queued(partner, **values) -> PostbackDelivery:
-    """A conversion and its postback, committed together as the conversion code will do."""
-    conversion = make_conversion(partner, **values)
-    delivery = enqueue_for_conversion(conversion, "conversion")
-    db.session.commit()
-    return delivery
-
-
-def verify_signature(secret: str, header: str, url: str) -> None:
-    fields = dict(part.split("=", 1) for part in header.split(","))
-    expected = hmac.new(secret.encode(), f"{fields['t']}.{url}".encode(), hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(fields["v1"], expected)
 
 
 def test_conversion_postback_substitutes_encoded_macros_and_is_signed(open_app, receiver):
@@ -359,11 +256,25 @@ def test_partner_sets_its_postback_and_sends_a_test(open_app, receiver):
 
     sent = client.post("/api/v1/postback/test", json={}, headers=key)
 
-    assert sent.status_code == 201, sent.json
-    assert (sent.json["kind"], sent.json["status"], sent.json["last_status_code"]) == ("test", "delivered", 200)
+    # Answered before anything is sent: the partner's tracker has not been asked yet.
+    assert sent.status_code == 202, sent.json
+    assert (sent.json["kind"], sent.json["status"], sent.json["attempts"]) == ("test", "pending", 0)
+    assert receiver.requests == []
+    log = client.get("/api/v1/postback/deliveries", headers=key).json["items"]
+    assert [(d["id"], d["status"]) for d in log] == [(sent.json["id"], "pending")]
+
+    assert deliver_due() == 1
+
     [request] = receiver.requests
     assert request["path"] == "/pb?o=TEST-ORDER-1&a=12.34&s1=test-sub1"
     verify_signature(secret, request["headers"][SIGNATURE_HEADER], receiver.url + request["path"])
+    [entry] = client.get("/api/v1/postback/deliveries", headers=key).json["items"]
+    assert (entry["id"], entry["status"], entry["attempts"], entry["last_status_code"]) == (
+        sent.json["id"],
+        "delivered",
+        1,
+        200,
+    )
 
     same = client.put("/api/v1/postback", json={"url_template": template, "active": False}, headers=key)
     assert (same.json["secret"], same.json["active"]) == (secret, False)
@@ -371,14 +282,34 @@ def test_partner_sets_its_postback_and_sends_a_test(open_app, receiver):
     assert rotated.json["secret"] != secret and rotated.json["id"] == put.json["id"]
 
 
+def test_a_test_to_an_inactive_postback_is_refused_and_nothing_is_queued(open_app, receiver):
+    partner = PartnerFactory()
+    make_endpoint(partner, receiver.url + "/pb", active=False)
+
+    sent = open_app.test_client().post("/api/v1/postback/test", json={}, headers=auth("partner", partner_id=partner.id))
+
+    assert sent.status_code == 409, sent.json
+    assert "inactive" in sent.json["error"] and "active=true" in sent.json["error"]
+    assert db.session.query(PostbackDelivery).count() == 0
+    assert deliver_due() == 0
+    assert receiver.requests == []
+
+
 def test_a_failed_test_is_reported_and_never_retried(open_app, receiver):
     receiver.fail_first = 1
     partner = PartnerFactory()
     make_endpoint(partner, receiver.url + "/pb")
-    sent = open_app.test_client().post("/api/v1/postback/test", json={}, headers=auth("partner", partner_id=partner.id))
-    assert (sent.json["status"], sent.json["attempts"], sent.json["last_error"]) == ("failed", 1, "HTTP 500")
+    key = auth("partner", partner_id=partner.id)
+    client = open_app.test_client()
+    assert client.post("/api/v1/postback/test", json={}, headers=key).status_code == 202
+
+    assert deliver_due() == 1
+
+    [entry] = client.get("/api/v1/postback/deliveries", headers=key).json["items"]
+    assert (entry["status"], entry["attempts"], entry["last_error"]) == ("failed", 1, "HTTP 500")
     with time_machine.travel(T0 + timedelta(days=1), tick=False):
         assert deliver_due() == 0
+    assert len(receiver.requests) == 1
 
 
 def test_put_refuses_bad_templates_with_a_reason(open_app):

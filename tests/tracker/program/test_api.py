@@ -318,6 +318,8 @@ def test_openapi_describes_every_endpoint(app):
         "/api/v1/advertisers",
         "/api/v1/offers",
         "/api/v1/offers/{offer_id}",
+        "/api/v1/offers/{offer_id}/pixel",
+        "/api/v1/offers/{offer_id}/pixel/rotate-secret",
         "/api/v1/partners",
         "/api/v1/links",
         "/api/v1/stats",

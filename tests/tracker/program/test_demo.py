@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from core.apikeys import ApiKey
 from core.db import db
 from tests.tracker.helpers import CHROME
+from tracker.attribution.models import Conversion, PixelError
 from tracker.clicks import refcodes, tokens
 from tracker.program.models import Advertiser, Click, Link, Offer, Partner
 from tracker.services import tracker
@@ -141,3 +142,18 @@ def test_overview_page_lists_links_with_counts(app):
         "demo-aff": ["0", "0", "0", "0", "0"],
     }
     assert "Northwind Distribution" in page.get_data(as_text=True)
+
+
+def test_the_demo_landing_page_signs_its_lead_so_it_needs_no_review(app, time_machine):
+    summary = run_demo(app)
+    client = app.test_client()
+    location = client.get("/c/demo-aff", headers={"User-Agent": CHROME}).headers["Location"]
+    html = client.get(location.removeprefix(summary["base_url"])).get_data(as_text=True)
+    order_id, sig = re.search(r"order_id: '(DEMO-[0-9a-f]+)', sig: '([0-9a-f]{64})'", html).groups()
+    token = parse_qs(urlsplit(location).query)["atk"][0]
+    time_machine.move_to(T0.replace(minute=5), tick=False)  # the visitor took a while to fill the form
+    query = {"event": "lead", "order_id": order_id, "sig": sig, "email": "anna@fabrikam.example", "atk": token}
+    assert client.get("/p/demo-crm.gif", query_string=query).status_code == 200
+    conversion = db.session.scalar(select(Conversion))
+    assert (conversion.order_id, conversion.status, conversion.review_reasons) == (order_id, "pending", [])
+    assert db.session.scalar(select(PixelError)) is None
