@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from core.db import UtcDateTime, db, dialect_insert, utcnow
 from core.money import major_text, minor_digits, to_major, to_minor
 from payouts.batches.models import MONEY_FIELDS, PayoutBatch, PayoutItem, PayoutLine
+from payouts.batches.year_to_date import year_to_date, year_to_date_per_regime
 from payouts.ledger.entries import SYSTEM_ACTOR
 from payouts.ledger.locks import lock_partners
 from payouts.ledger.models import LedgerEntry
@@ -78,6 +79,7 @@ def create_batch(
     minor_digits(currency)  # refuses an unknown currency before anything is written
     if minimum_payout_minor < 0:
         raise BatchError("the minimum payout cannot be negative")
+    _check_payout_date(period_end, payout_date)
     for attempt in range(1, CLAIM_ATTEMPTS + 1):
         try:
             return _build(period_end, currency, payout_date, minimum_payout_minor, actor, progress)
@@ -85,6 +87,20 @@ def create_batch(
             db.session.rollback()
             log.info("payout batch raced another batch (attempt %s); rebuilding", attempt)
     raise BatchError("other payout batches kept claiming the same amounts; run it again")
+
+
+def _check_payout_date(period_end: date, payout_date: date) -> None:
+    # The batch pays what was approved by the end of the period, so it cannot be paid before that day;
+    # a year whose books are closed (any year before the current one) takes no new payouts, which would
+    # change year-to-date bases already reported.
+    if payout_date < period_end:
+        raise BatchError(f"the payout date {payout_date} is before the period end {period_end}")
+    this_year = utcnow().year
+    if payout_date.year < this_year:
+        raise BatchError(
+            f"the payout date {payout_date} is in {payout_date.year}, a closed year (it is {this_year}); "
+            f"give a payout date in {this_year} (payout_date, or --payout-date)"
+        )
 
 
 def _build(period_end, currency, payout_date, minimum_payout_minor, actor, progress) -> PayoutBatch:
@@ -107,15 +123,20 @@ def _build(period_end, currency, payout_date, minimum_payout_minor, actor, progr
     # one cost time quadratic in the partners (the session cascades over the whole collection per add).
     regimes = active_regimes()
     profiles = _profiles(owed)
-    paid = paid_this_year_per_partner(currency, payout_date)
+    paid = year_to_date_per_regime(currency, payout_date)
     partners = list(owed.items())
     lines = [
-        _line(batch, partner_id, amount_minor, profiles.get(partner_id), paid.get(partner_id, 0), regimes)
+        _line(batch, partner_id, amount_minor, profiles.get(partner_id), _paid(paid, partner_id, profiles), regimes)
         for partner_id, amount_minor in (progress(partners) if progress else partners)
     ]
     db.session.execute(insert(PayoutLine), lines)
     _claim(batch)
     return batch
+
+
+def _paid(paid: dict[tuple[int, str], int], partner_id: int, profiles: dict[int, TaxProfile]) -> int:
+    profile = profiles.get(partner_id)
+    return 0 if profile is None else paid.get((partner_id, profile.regime_code), 0)
 
 
 def _profiles(owed: dict[int, int]) -> dict[int, TaxProfile]:
@@ -251,31 +272,9 @@ def _price(line: dict, batch: PayoutBatch, profile: TaxProfile, taxed: TaxQuote)
     return None
 
 
-def _paid_lines(currency: str, payout_date: date):
-    year = (date(payout_date.year, 1, 1), date(payout_date.year, 12, 31))
-    return (
-        select(func.coalesce(func.sum(PayoutLine.gross_minor), 0))
-        .join(PayoutBatch)
-        .where(
-            PayoutLine.status == "payable",
-            PayoutBatch.state == "paid",
-            PayoutBatch.currency == currency,
-            PayoutBatch.payout_date.between(*year),
-        )
-    )
-
-
-def paid_this_year(partner_id: int, currency: str, payout_date: date) -> int:
-    """Gross already paid to the partner in paid batches dated in the payout date's calendar year."""
-    return int(db.session.scalar(_paid_lines(currency, payout_date).where(PayoutLine.partner_id == partner_id)))
-
-
-def paid_this_year_per_partner(currency: str, payout_date: date) -> dict[int, int]:
-    """``paid_this_year`` of every partner paid this year, in one grouped query."""
-    rows = db.session.execute(
-        _paid_lines(currency, payout_date).add_columns(PayoutLine.partner_id).group_by(PayoutLine.partner_id)
-    )
-    return {partner_id: int(total) for total, partner_id in rows}
+def paid_this_year(partner_id: int, currency: str, payout_date: date, regime: str | None = None) -> int:
+    """Gross already due to the partner this year in batches that will pay (see payouts.batches.year_to_date)."""
+    return year_to_date(partner_id, currency, payout_date, regime)
 
 
 def approve_batch(batch: PayoutBatch) -> PayoutBatch:

@@ -65,9 +65,8 @@ def _table(answer: dict) -> str:
 )
 @click.option(
     "--paid-this-year",
-    default="0",
-    show_default=True,
-    help="Gross this payer already paid the payee this calendar year.",
+    help="Gross this payer already paid the payee this calendar year; default: with --partner-id, the "
+    "partner's approved, exported and paid batches this year under the regime, else 0.",
 )
 @click.option(
     "--input",

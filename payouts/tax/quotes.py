@@ -15,6 +15,8 @@ from datetime import date
 from decimal import Decimal
 
 from core.db import db
+from core.money import major_text
+from payouts.batches.year_to_date import year_to_date
 from payouts.tax.engine.inputs import InputsInvalid, checked_types, inputs_read
 from payouts.tax.engine.quote import TaxQuote, active_regimes, quote
 from payouts.tax.engine.regimes import Regime, Version
@@ -39,7 +41,7 @@ class QuoteRequest:
     regime: str | None = None
     partner_id: int | None = None
     basis: str | None = None  # None: the partner profile's ``pays``
-    paid_this_year: str = "0"
+    paid_this_year: str | None = None  # None: what the partner's batches already pay this year, else 0
     inputs: dict = field(default_factory=dict)  # on top of the partner profile's inputs
 
 
@@ -65,7 +67,7 @@ def run_quote(request: QuoteRequest, regimes: Mapping[str, Regime] | None = None
             request.amount,
             basis=basis,
             payout_date=request.payout_date,
-            paid_this_year=request.paid_this_year,
+            paid_this_year=_paid_this_year(request, profile, code, regimes),
             profile=inputs,
             regimes=regimes,
         )
@@ -74,6 +76,17 @@ def run_quote(request: QuoteRequest, regimes: Mapping[str, Regime] | None = None
         raise QuoteRefused("paid_this_year" if reason.startswith("paid_this_year") else "amount", reason) from None
     warnings = list(priced.warnings) + _profile_warnings(profile, code, request.payout_date, priced, regimes)
     return _answer(priced, basis, request, warnings)
+
+
+def _paid_this_year(request: QuoteRequest, profile, code: str, regimes: Mapping[str, Regime]) -> str:
+    """The request's figure, else the partner's year-to-date under this regime from its payout batches."""
+    if request.paid_this_year is not None:
+        return request.paid_this_year
+    if profile is None:
+        return "0"
+    currency = regimes[code].currency
+    paid_minor = year_to_date(profile.partner_id, currency, request.payout_date, code)
+    return major_text(paid_minor, currency)
 
 
 def _profile(partner_id: int | None):

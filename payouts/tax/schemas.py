@@ -96,7 +96,11 @@ class QuoteIn(Strict):
     amount: DecimalText
     basis: Literal["gross", "net"] | None = None
     payout_date: date
-    paid_this_year: DecimalText = Field("0", description="Gross this payer already paid the payee this year.")
+    paid_this_year: DecimalText | None = Field(
+        None,
+        description="Gross this payer already paid the payee this year; default: with partner_id, the gross of "
+        "the partner's approved, exported and paid batches this year under the regime, else 0.",
+    )
     inputs: Inputs = Field(default_factory=dict, max_length=20, description="Over the profile's inputs.")
 
     @model_validator(mode="after")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,7 @@ from payouts.batches.lifecycle import (
     BatchError,
     approve_batch,
     create_batch,
+    mark_exported,
     mark_paid,
     paid_this_year,
 )
@@ -328,3 +330,92 @@ def test_the_cli_builds_and_pays_a_batch(program, tmp_path):
     exported = runner.invoke(args=["payouts", "export", "--batch", str(batch.id), "--format", "csv", "--out", str(out)])
     assert exported.exit_code == 0, exported.output
     assert _csv_sums(out.read_bytes())["gross"] == Decimal("2000.00")
+
+
+def _line_figures(batch, partner) -> tuple[int, int, int]:
+    line = by_partner(batch)[partner.id]
+    return line.gross_minor, line.withholding_minor, line.contributions_minor
+
+
+def test_an_approved_batch_not_yet_paid_counts_toward_the_next_batchs_year_to_date(program):
+    give_profile(program.plain)
+    adjust(program.plain.id, 240000000, "RUB", "bonus", "finance")  # 2,400,000.00: the top of NDFL's 13% band
+    first = create_batch(JULY, "RUB", PAYDAY, 0, "test")
+    assert paid_this_year(program.plain.id, "RUB", PAYDAY) == 0  # a draft may still change: it does not count
+    approve_batch(first)
+    assert paid_this_year(program.plain.id, "RUB", PAYDAY) == 240000000
+    adjust(program.plain.id, 10000000, "RUB", "bonus", "finance")
+    second = create_batch(JULY, "RUB", PAYDAY, 0, "test")
+    # 100,000.00 above 2.4M this year: NDFL 15% (15,000), not 13% (13,000) as if the first had not been built.
+    assert _line_figures(second, program.plain)[:2] == (10000000, 1500000)
+    mark_exported(first)
+    approve_batch(second)
+    assert paid_this_year(program.plain.id, "RUB", PAYDAY) == 250000000
+    mark_paid(first)
+    assert paid_this_year(program.plain.id, "RUB", date(2031, 12, 31)) == 250000000
+
+
+def test_a_partner_who_changes_regime_mid_year_has_each_regimes_income_counted_apart(program):
+    # NPD's presets end with 2028, so this happens in 2028.
+    period_end, payday = date(2028, 7, 31), date(2028, 8, 5)
+    with time_machine.travel(datetime(2028, 7, 31, 12, tzinfo=UTC), tick=False):
+        give_profile(program.plain, regime_code="ru_self_employed")
+        adjust(program.plain.id, 240000000, "RUB", "bonus", "finance")
+        first = approve_batch(create_batch(period_end, "RUB", payday, 0, "test"))
+        assert _line_figures(first, program.plain) == (240000000, 0, 0)  # NPD: the partner pays it himself
+        profile = db.session.scalar(select(TaxProfile).where(TaxProfile.partner_id == program.plain.id))
+        profile.regime_code = "ru_individual"
+        db.session.commit()
+        adjust(program.plain.id, 10000000, "RUB", "bonus", "finance")
+        second = create_batch(period_end, "RUB", payday, 0, "test")
+        # The self-employed 2.4M is not NDFL income: the civil contract starts at the bottom of both bands.
+        assert _line_figures(second, program.plain) == (10000000, 1300000, 3000000)
+        assert by_partner(second)[program.plain.id].regime == "ru_individual"
+        assert paid_this_year(program.plain.id, "RUB", payday, "ru_self_employed") == 240000000
+        assert paid_this_year(program.plain.id, "RUB", payday, "ru_individual") == 0
+
+
+def test_a_quote_by_partner_prices_from_the_partners_year_to_date(program):
+    give_profile(program.plain)
+    adjust(program.plain.id, 240000000, "RUB", "bonus", "finance")
+    approve_batch(create_batch(JULY, "RUB", PAYDAY, 0, "test"))
+    body = {"partner_id": program.plain.id, "amount": "100000", "payout_date": "2031-09-01"}
+    answer = expect(program.client.post("/api/v1/tax/quotes", headers=program.finance, json=body), 200)
+    assert answer["withholding"] == "15000.00"
+    stated = body | {"paid_this_year": "0"}  # an explicit figure wins over the batches
+    answer = expect(program.client.post("/api/v1/tax/quotes", headers=program.finance, json=stated), 200)
+    assert answer["withholding"] == "13000.00"
+    runner = program.client.application.test_cli_runner()
+    arguments = ["payouts", "quote", "--partner-id", str(program.plain.id), "--amount", "100000", "--json"]
+    cli = runner.invoke(args=[*arguments, "--date", "2031-09-01"])
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.output)["withholding"] == "15000.00"
+    next_year = runner.invoke(args=[*arguments, "--date", "2032-01-15"])
+    assert json.loads(next_year.output)["withholding"] == "13000.00"
+    stated_cli = runner.invoke(args=[*arguments, "--date", "2031-09-01", "--paid-this-year", "0"])
+    assert json.loads(stated_cli.output)["withholding"] == "13000.00"
+
+
+def test_a_payout_date_before_the_period_end_or_in_a_closed_year_is_refused(program):
+    give_profile(program.plain)
+    adjust(program.plain.id, 100000, "RUB", "bonus", "finance")
+    with pytest.raises(BatchError, match="before the period end 2031-07-31"):
+        create_batch(JULY, "RUB", date(2031, 7, 30), 0, "test")
+    early = {"period_end": "2031-07-31", "currency": "RUB", "payout_date": "2031-07-30"}
+    response = program.client.post("/api/v1/payout-batches", headers=program.finance, json=early)
+    assert response.status_code == 422 and "before the period end" in response.json["error"]
+    runner = program.client.application.test_cli_runner()
+    cli = runner.invoke(
+        args=["payouts", "batch", "--period", "2031-07", "--currency", "RUB", "--payout-date", "2031-07-01"]
+    )
+    assert cli.exit_code == 1 and "before the period end 2031-07-31" in cli.output
+    with time_machine.travel(date(2032, 1, 10), tick=False):
+        with pytest.raises(BatchError, match="2031, a closed year"):
+            create_batch(JULY, "RUB", PAYDAY, 0, "test")
+        late = {"period_end": "2031-07-31", "currency": "RUB", "payout_date": "2031-12-31"}
+        response = program.client.post("/api/v1/payout-batches", headers=program.finance, json=late)
+        assert response.status_code == 422 and "closed year" in response.json["error"]
+        cli = runner.invoke(args=["payouts", "batch", "--period", "2031-07", "--currency", "RUB"])
+        assert cli.exit_code == 1 and "closed year" in cli.output
+        assert db.session.scalar(select(func.count()).select_from(PayoutBatch)) == 0
+        assert create_batch(JULY, "RUB", date(2032, 1, 10), 0, "test").payout_date == date(2032, 1, 10)
