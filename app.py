@@ -7,18 +7,18 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import core.auth
+import core.api.auth
+import core.api.errors
+import core.api.limits
+import core.api.ratelimits
 import core.cli
-import core.errors
-import core.limits
-import core.ratelimits
 import payouts
 import tracker
-from core import openapi
 from core import redis as redis_connection
+from core.api import openapi
+from core.api.jsonio import DecimalJSONProvider
 from core.db import db
 from core.health import bp as health_bp
-from core.jsonio import DecimalJSONProvider
 from core.settings import Settings, load_settings
 
 
@@ -44,11 +44,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["handoff.settings"] = settings
     app.extensions["handoff.redis"] = redis
     db.init_app(app)
-    core.limits.init_app(app)
-    core.ratelimits.init_app(app, settings)
-    # Keys are checked before the body is read: core.auth's hook must run ahead of core.errors' body check.
-    core.auth.init_app(app)
-    core.errors.init_app(app)
+    core.api.limits.init_app(app)
+    core.api.ratelimits.init_app(app, settings)
+    # Keys are checked before the body is read: core.api.auth's hook must run ahead of core.api.errors' body check.
+    core.api.auth.init_app(app)
+    core.api.errors.init_app(app)
     core.cli.init_app(app)
     app.register_blueprint(health_bp)
     tracker.init_app(app, settings, redis)

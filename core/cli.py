@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 
-from core.apikeys import ROLES, issue_key
+from core.api.apikeys import ROLES, issue_key
 from core.db import db
 from core.settings import PROJECT_ROOT
 from core.worker import BackgroundWorker

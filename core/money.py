@@ -101,7 +101,7 @@ def _money_pattern(locale: str, digits: int) -> tuple[Locale, NumberPattern]:
 
 
 def _refuse_float(value: Any) -> Any:
-    # The app reads JSON fractions as Decimal (core/jsonio.py); a float here means exactness was lost.
+    # The app reads JSON fractions as Decimal (core/api/jsonio.py); a float here means exactness was lost.
     if isinstance(value, float):
         raise ValueError('amounts must be exact: send a decimal string or number, e.g. "199.90"')
     return value

@@ -45,7 +45,7 @@ class Settings:
     # a tax regime) are a few kilobytes.
     max_body_bytes: int = 1024 * 1024
     # Rate limits in Flask-Limiter's notation ("20/minute"), counted per address (failed keys) or per /24 or /48
-    # network; core/ratelimits.py says what each one counts.
+    # network; core/api/ratelimits.py says what each one counts.
     rate_limit_auth_failures: str = "20/minute"
     rate_limit_pixel: str = "120/minute"
     rate_limit_pixel_errors: str = "30/minute"

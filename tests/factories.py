@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from core.apikeys import issue_key
+from core.api.apikeys import issue_key
 from core.db import db
 from tracker.program.models import Advertiser, Link, Offer, Partner
 

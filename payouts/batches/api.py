@@ -6,11 +6,11 @@ from flask import Blueprint
 from flask import Response as FlaskResponse
 from spectree import Response
 
-from core.auth import actor_name, principal, require_roles
+from core.api.auth import actor_name, principal, require_roles
+from core.api.errors import ApiError
+from core.api.openapi import api_spec
 from core.db import db
-from core.errors import ApiError
 from core.money import InvalidAmount, major_text, to_minor
-from core.openapi import api_spec
 from payouts.batches.lifecycle import (
     BatchError,
     approve_batch,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from core.schemas import Currency, Strict
+from core.api.schemas import Currency, Strict
 from payouts.batches.models import BATCH_STATES, LINE_STATUSES
 
 Amount = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?$")]

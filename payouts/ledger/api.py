@@ -6,11 +6,11 @@ from flask import Blueprint
 from spectree import Response
 from sqlalchemy import select
 
-from core.auth import actor_name, principal, require_roles
+from core.api.auth import actor_name, principal, require_roles
+from core.api.errors import ApiError, commit_or_conflict
+from core.api.openapi import api_spec
 from core.db import db, utcnow
-from core.errors import ApiError, commit_or_conflict
 from core.money import InvalidAmount, major_text, to_minor
-from core.openapi import api_spec
 from payouts.commissions.models import CommissionPlan
 from payouts.commissions.rules import PlanError, parse_plan
 from payouts.ledger.entries import LedgerError, adjust

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from core.limits import INT_COLUMN_MAX, RowId
+from core.api.limits import INT_COLUMN_MAX, RowId
+from core.api.schemas import Currency, Strict
 from core.money import ExactAmount
-from core.schemas import Currency, Strict
 from payouts.ledger.queries import COMMISSION_STATUSES
 
 

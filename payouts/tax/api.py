@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 from spectree import Response
 
-from core.auth import actor_name, principal, require_roles
+from core.api.auth import actor_name, principal, require_roles
+from core.api.errors import ApiError, commit_or_conflict
+from core.api.openapi import api_spec
 from core.db import db, utcnow
-from core.errors import ApiError, commit_or_conflict
-from core.openapi import api_spec
 from payouts.tax.engine.quote import PresetError, active_regimes
 from payouts.tax.models import TaxProfile
 from payouts.tax.profiles import ProfileInvalid, clean_profile, find_profile, payability

@@ -16,9 +16,9 @@ from pydantic import (
     model_validator,
 )
 
-from core.limits import RowId
+from core.api.limits import RowId
+from core.api.schemas import Strict
 from core.money import parse_decimal
-from core.schemas import Strict
 from payouts.tax.models import FORM_NAMES, PAYS, PROFILE_KINDS
 
 

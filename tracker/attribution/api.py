@@ -6,12 +6,12 @@ from flask import Blueprint
 from spectree import Response
 from sqlalchemy import select
 
-from core.auth import Principal, actor_name, principal, require_roles
+from core.api.auth import Principal, actor_name, principal, require_roles
+from core.api.errors import ApiError, commit_or_conflict
+from core.api.openapi import api_spec
+from core.api.schemas import ListQuery
 from core.db import db, utcnow
-from core.errors import ApiError, commit_or_conflict
 from core.money import major_text
-from core.openapi import api_spec
-from core.schemas import ListQuery
 from tracker.attribution.conversions import (
     ConversionInput,
     InvalidConversion,

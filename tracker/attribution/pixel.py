@@ -9,8 +9,8 @@ from datetime import timedelta
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from sqlalchemy import func, select
 
+from core.api.ratelimits import limited, rate_limits
 from core.db import db, utcnow
-from core.ratelimits import limited, rate_limits
 from tracker.attribution.conversions import ConversionInput, InvalidConversion, record_conversion
 from tracker.attribution.models import Conversion, PixelError
 from tracker.attribution.signing import signature_matches

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from core.limits import INT_COLUMN_MAX, RowId
+from core.api.limits import INT_COLUMN_MAX, RowId
+from core.api.schemas import Currency, Strict
 from core.money import ExactAmount
-from core.schemas import Currency, Strict
 
 OrderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 EventName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]

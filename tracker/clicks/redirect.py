@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 
-from core.ratelimits import rate_limits, too_many_requests
+from core.api.ratelimits import rate_limits, too_many_requests
 from tracker.clicks import tokens
 from tracker.clicks.records import ClickRecord, ip_prefix, new_click_id
 from tracker.clicks.useragents import classify_user_agent

@@ -7,10 +7,10 @@ from spectree import Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.auth import principal, require_roles
+from core.api.auth import principal, require_roles
+from core.api.errors import ApiError
+from core.api.openapi import api_spec
 from core.db import db
-from core.errors import ApiError
-from core.openapi import api_spec
 from tracker.postbacks.delivery import queue_test
 from tracker.postbacks.messages import PostbackRefused, check_target, render_url
 from tracker.postbacks.models import PostbackDelivery, PostbackEndpoint, new_secret

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from core.limits import RowId
-from core.schemas import ListQuery, Strict
+from core.api.limits import RowId
+from core.api.schemas import ListQuery, Strict
 from tracker.postbacks.messages import MACROS, validate_template
 
 _MACRO_LIST = ", ".join("{" + name + "}" for name in MACROS)

@@ -6,12 +6,12 @@ from flask import Blueprint
 from spectree import Response
 from sqlalchemy.exc import IntegrityError
 
-from core.auth import principal, require_roles
+from core.api.auth import principal, require_roles
+from core.api.errors import ApiError, commit_or_conflict
+from core.api.openapi import api_spec
+from core.api.schemas import ListQuery
 from core.db import db
-from core.errors import ApiError, commit_or_conflict
 from core.money import InvalidAmount, major_text, to_minor
-from core.openapi import api_spec
-from core.schemas import ListQuery
 from tracker.attribution.signing import pixel_message
 from tracker.program.links import generate_code
 from tracker.program.models import Advertiser, Link, Offer, Partner, new_pixel_secret

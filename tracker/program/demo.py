@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
-from core.apikeys import ApiKey, issue_key
+from core.api.apikeys import ApiKey, issue_key
 from core.db import db
 from tracker.program.models import Advertiser, Link, Offer, Partner
 from tracker.services import tracker

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from core.limits import RowId
+from core.api.limits import RowId
+from core.api.schemas import Currency, Strict
 from core.money import ExactAmount
-from core.schemas import Currency, Strict
 from tracker.program.hosts import allowed_host
 from tracker.program.models import (
     CONFLICT_RULES,

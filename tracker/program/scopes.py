@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from core.auth import Principal
-from core.errors import ApiError
+from core.api.auth import Principal
+from core.api.errors import ApiError
 from tracker.attribution.models import Conversion
 from tracker.program.models import Advertiser, Link, Offer, Partner
 

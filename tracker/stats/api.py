@@ -9,9 +9,9 @@ from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from spectree import Response
 
-from core.auth import principal, require_roles
+from core.api.auth import principal, require_roles
+from core.api.openapi import api_spec
 from core.db import utcnow
-from core.openapi import api_spec
 from tracker.stats.queries import GROUPINGS, program_stats
 
 bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")

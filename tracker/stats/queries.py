@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy import Integer, case, cast, func, select
 
-from core.auth import Principal
+from core.api.auth import Principal
 from core.db import db
 from core.money import major_text
 from tracker.attribution.models import Conversion

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.api.ratelimits import rate_limits
 from core.db import db
-from core.ratelimits import rate_limits
 from tests.factories import OfferFactory
 from tracker.attribution.models import Conversion, PixelError
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.ratelimits import RateLimits
+from core.api.ratelimits import RateLimits
 from tests.factories import LinkFactory
 from tests.tracker.helpers import click
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from core.apikeys import ApiKey
+from core.api.apikeys import ApiKey
 from core.db import db
 from tests.tracker.helpers import CHROME
 from tracker.attribution.models import Conversion, PixelError

@@ -6,8 +6,8 @@ import pytest
 from flask_limiter import Limiter
 
 from app import create_app
+from core.api.ratelimits import rate_limits
 from core.db import db
-from core.ratelimits import rate_limits
 from core.settings import ConfigurationError, load_settings
 from tests.conftest import SMALL_RATE_LIMITS, make_settings
 from tests.factories import auth

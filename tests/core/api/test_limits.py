@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from core.jsonio import MAX_JSON_DEPTH, nested_deeper_than
-from core.limits import INT_COLUMN_MAX, digits_up_to
+from core.api.jsonio import MAX_JSON_DEPTH, nested_deeper_than
+from core.api.limits import INT_COLUMN_MAX, digits_up_to
 from core.settings import load_settings
 from tests.factories import OfferFactory, PartnerFactory, auth
 

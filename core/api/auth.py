@@ -9,9 +9,9 @@ from typing import ParamSpec, TypeVar
 
 from flask import Flask, g, request
 
-from core.apikeys import find_active_key
-from core.errors import ApiError
-from core.ratelimits import rate_limits
+from core.api.apikeys import find_active_key
+from core.api.errors import ApiError
+from core.api.ratelimits import rate_limits
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -85,7 +85,7 @@ def init_app(app: Flask) -> None:
     """Check the key of a route that needs one before anything reads the request body.
 
     A caller without a valid key is answered 401 (a key of another role 403) before its body is read,
-    parsed or size-checked; ``create_app`` registers this hook ahead of ``core.errors``' body check.
+    parsed or size-checked; ``create_app`` registers this hook ahead of ``core.api.errors``' body check.
     """
 
     @app.before_request

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 import app as _app_module  # noqa: F401  (builds the app, so every feature's request models are defined)
+from core.api.schemas import Strict
 from core.db import db
-from core.schemas import Strict
 from tests.factories import LinkFactory, OfferFactory, auth
 from tracker.program.models import Advertiser
 

@@ -1,0 +1,1 @@
+"""The API's edge: keys and roles, request shapes, errors, limits and rate limits, the OpenAPI description."""
