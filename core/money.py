@@ -23,6 +23,11 @@ class InvalidAmount(ValueError):
     """An amount or currency that cannot be stored exactly; the message says why."""
 
 
+# Amount columns are BIGINT (up to about 9.2 * 10**18 minor units) and totals add many amounts up: one amount
+# past this bound is refused where it comes in, instead of overflowing a column or a sum later (a 500).
+MAX_AMOUNT_MINOR = 10**15
+
+
 def minor_digits(currency: str) -> int:
     """How many decimal places the currency has (EUR 2, JPY 0, BHD 3)."""
     try:
@@ -64,6 +69,9 @@ def to_minor(amount: object, currency: str, *, signed: bool = False) -> int:
     if value < 0 and not signed:
         raise InvalidAmount("amount must not be negative")
     digits = minor_digits(currency)
+    largest = to_major(MAX_AMOUNT_MINOR, currency)
+    if value.copy_abs() > largest:  # before scaling, and without the context: 1e999999999 would overflow it
+        raise InvalidAmount(f"amount must not exceed {largest} {currency} in size")
     scaled = value.scaleb(digits)
     if scaled != scaled.to_integral_value():
         raise InvalidAmount(f"{currency} has {digits} decimal places; {amount} has more")

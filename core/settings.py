@@ -50,6 +50,15 @@ class Settings:
     rate_limit_pixel: str = "120/minute"
     rate_limit_pixel_errors: str = "30/minute"
     rate_limit_unknown_links: str = "60/minute"
+    # POST /login and /password/forgot per client address, on top of the per-person lock-out.
+    rate_limit_logins: str = "10/minute"
+    # A portal session ends after this long without a page request, and this long after sign-in in any case.
+    session_idle_minutes: int = 120
+    session_max_hours: int = 24
+    # Password reset mail; without a host the embedded default logs the link instead of sending it.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "handoff@localhost"
     instance_path: Path = field(default=DEFAULT_INSTANCE_PATH)
 
     @property
@@ -169,5 +178,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_pixel=_env_rate_limit(environ, "RATE_LIMIT_PIXEL", "120/minute"),
         rate_limit_pixel_errors=_env_rate_limit(environ, "RATE_LIMIT_PIXEL_ERRORS", "30/minute"),
         rate_limit_unknown_links=_env_rate_limit(environ, "RATE_LIMIT_UNKNOWN_LINKS", "60/minute"),
+        rate_limit_logins=_env_rate_limit(environ, "RATE_LIMIT_LOGINS", "10/minute"),
+        session_idle_minutes=_env_int(environ, "SESSION_IDLE_MINUTES", 120, minimum=1),
+        session_max_hours=_env_int(environ, "SESSION_MAX_HOURS", 24, minimum=1),
+        smtp_host=_env_str(environ, "SMTP_HOST"),
+        smtp_port=_env_int(environ, "SMTP_PORT", 25, minimum=1),
+        smtp_sender=_env_str(environ, "SMTP_SENDER") or "handoff@localhost",
         instance_path=instance_path,
     )

@@ -111,6 +111,16 @@
     convert: convert
   };
 
+  function whenShown(callback) {
+    // The first ask for the reference code confirms a prefetched click as the person's visit, so a page
+    // the browser prerenders ahead of the person waits until it is really shown.
+    if (document.prerendering) {
+      document.addEventListener("prerenderingchange", callback, {once: true});
+    } else {
+      callback();
+    }
+  }
+
   function start() {
     decorate(document);
     if (window.MutationObserver) {
@@ -118,7 +128,7 @@
         changes.forEach(function (change) { Array.prototype.forEach.call(change.addedNodes, decorate); });
       }).observe(document.documentElement, {childList: true, subtree: true});
     }
-    fetchReference(0);
+    whenShown(function () { fetchReference(0); });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.config_cache import watch
 from core.db import Model, UtcDateTime, db, utcnow
 
 ROLES = ("admin", "advertiser", "partner", "finance")
@@ -33,6 +34,9 @@ class ApiKey(Model):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+watch(ApiKey)
 
 
 def hash_key(plaintext: str) -> str:

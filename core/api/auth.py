@@ -9,13 +9,17 @@ from typing import ParamSpec, TypeVar
 
 from flask import Flask, g, request
 
-from core.api.apikeys import find_active_key
+from core.api.apikeys import find_active_key, hash_key
 from core.api.errors import ApiError
 from core.api.ratelimits import rate_limits
+from core.config_cache import VersionedCache
 
 P = ParamSpec("P")
 R = TypeVar("R")
 _PRINCIPAL_KEY = "handoff.principal"
+# Keys found active, per worker, while no key was issued or revoked since (core.config_cache); a busy
+# integration's requests skip the key lookup, and a revocation is seen by the very next request.
+_KEYS: VersionedCache[Principal] = VersionedCache("api-keys")
 
 
 @dataclass(frozen=True)
@@ -26,15 +30,28 @@ class Principal:
     partner_id: int | None
 
 
+class _UnknownKey(LookupError):
+    """Raised inside the cache's loader so that an unknown or revoked key is never kept."""
+
+
+def _load_principal(plaintext: str) -> Principal:
+    key = find_active_key(plaintext)
+    if key is None:
+        raise _UnknownKey()
+    return Principal(key.id, key.role, key.advertiser_id, key.partner_id)
+
+
 def _authenticate() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         raise ApiError(401, "send your API key as 'Authorization: Bearer <key>'")
-    key = find_active_key(credentials.strip())
-    if key is None:
-        raise ApiError(401, "unknown or revoked API key")
-    return Principal(key.id, key.role, key.advertiser_id, key.partner_id)
+    plaintext = credentials.strip()
+    try:
+        # By the key's hash, never the key itself; a revocation bumps the cache's version (ApiKey is watched).
+        return _KEYS.get(hash_key(plaintext), lambda: _load_principal(plaintext))
+    except _UnknownKey:
+        raise ApiError(401, "unknown or revoked API key") from None
 
 
 def _authenticate_limited() -> Principal:

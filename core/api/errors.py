@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from core.api.openapi import takes_json_body
 from core.db import db
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def commit_or_conflict(message: str) -> None:
 
 
 def error_body(status: int, message: str, details: Any = None) -> Response:
+    """The one error shape of the API, described to clients as ``core.api.openapi.ErrorOut``."""
     body: dict[str, Any] = {"error": message, "status": status}
     if details is not None:
         body["details"] = details
@@ -49,8 +51,12 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def require_json_body() -> None:
         # Without this, a malformed body would reach validation as "no fields" and hide the real problem.
-        body_expected = request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH")
-        if body_expected and not isinstance(request.get_json(silent=True), dict):
+        # Only a route that reads a body asks for one; an unknown path or method is left to its 404 or 405.
+        if not request.path.startswith("/api/") or request.method not in ("POST", "PUT", "PATCH"):
+            return
+        if request.url_rule is None or not takes_json_body(app.view_functions.get(request.url_rule.endpoint)):
+            return
+        if not isinstance(request.get_json(silent=True), dict):
             raise ApiError(400, "request body must be a JSON object sent as application/json")
 
     @app.errorhandler(ApiError)
@@ -63,7 +69,11 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException) -> HTTPException | Response:
         if not _wants_json():
             return exc
-        return error_body(exc.code or 500, exc.description or exc.name)
+        response = error_body(exc.code or 500, exc.description or exc.name)
+        # Keep the headers the exception's own answer carries, such as a 405's Allow.
+        carried = exc.get_response().headers
+        response.headers.extend((name, value) for name, value in carried if name not in response.headers)
+        return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def body_too_large(exc: RequestEntityTooLarge) -> RequestEntityTooLarge | Response:

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
+
+
+class ErrorOut(BaseModel):
+    """Every refusal's body under /api/ (written by ``core.api.errors.error_body``)."""
+
+    error: str = Field(description="what was wrong, in words a person can act on")
+    status: int = Field(description="the HTTP status again, for logs that keep only the body")
+    details: Any = Field(None, description="when given: the fields or items concerned, e.g. one entry per bad field")
+
+
+# The error answers every operation documents. Any route can meet most of them before its view runs: a
+# missing key (401), another role's key (403), too many failed keys (429), a body that is not JSON (400)
+# or too large (413), a path or id that names nothing (404), a method the path does not take (405).
+ERRORS: dict[str, type[BaseModel]] = {
+    f"HTTP_{status}": ErrorOut for status in (400, 401, 403, 404, 405, 409, 413, 422, 429)
+}
 
 
 def _explain_validation_error(
@@ -42,7 +59,14 @@ api_spec = SpecTree(
     security={"bearer": []},
     before=_explain_validation_error,
     validation_error_status=422,
+    validation_error_model=ErrorOut,
 )
+
+
+def takes_json_body(view: Callable[..., Any] | None) -> bool:
+    """Whether this view (or one it wraps) validates a JSON request body."""
+    metadata = api_spec.get_function_metadata(view) if view is not None else None
+    return metadata is not None and metadata.json is not None
 
 
 def register(app: Flask) -> None:

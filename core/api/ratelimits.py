@@ -137,5 +137,6 @@ def init_app(app: Flask, settings: Settings) -> None:
             "pixel": settings.rate_limit_pixel,
             "pixel_errors": settings.rate_limit_pixel_errors,
             "unknown_links": settings.rate_limit_unknown_links,
+            "logins": settings.rate_limit_logins,
         },
     )

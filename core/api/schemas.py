@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, ClassVar, get_args
 
@@ -56,9 +58,30 @@ def _holds_strict_model(model: type[BaseModel], field_name: str) -> bool:
     return field is not None and _mentions_strict_model(field.annotation)
 
 
+def _mentions_date(annotation: object) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, date):  # datetime is a date too
+        return True
+    return any(_mentions_date(arg) for arg in get_args(annotation))
+
+
+@cache
+def _holds_date(model: type[BaseModel], field_name: str) -> bool:
+    field = model.model_fields.get(field_name)
+    return field is not None and _mentions_date(field.annotation)
+
+
+# Dates a request may name. Code adds and subtracts days and windows (a range's end plus a day, a year of
+# lead window); at the edges of Python's dates (years 1 and 9999) that was an OverflowError, a 500.
+YEAR_MIN, YEAR_MAX = 1900, 2999
+
+# Pydantic reads a number, or text holding one, given for a date or date-time as seconds since 1970:
+# ``to=0`` in a query was taken as 1970-01-01 instead of being refused. Other text it parses as ISO 8601.
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
 class Strict(BaseModel):
-    """A request body or query: an unknown field is refused, never silently ignored, and no string
-    anywhere in it may hold a control character."""
+    """A request body or query: an unknown field is refused, never silently ignored, no string anywhere in
+    it may hold a control character, and a date is ISO 8601 text in the years YEAR_MIN to YEAR_MAX."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -80,6 +103,24 @@ class Strict(BaseModel):
                 "control_character",
                 "must not contain control characters (found U+{code}{where})",
                 {"code": f"{ord(char):04X}", "where": where},
+            )
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _dates_as_iso_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if not _holds_date(cls, info.field_name or ""):
+            return value
+        if isinstance(value, int | float | Decimal) or (isinstance(value, str) and _NUMBER_TEXT.fullmatch(value)):
+            raise PydanticCustomError("iso_date", "must be an ISO 8601 date (2026-01-31) or date-time, not a number")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _dates_in_range(cls, value: Any) -> Any:
+        if isinstance(value, date) and not YEAR_MIN <= value.year <= YEAR_MAX:
+            raise PydanticCustomError(
+                "date_range", "must be in the years {low} to {high}", {"low": YEAR_MIN, "high": YEAR_MAX}
             )
         return value
 

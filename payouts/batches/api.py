@@ -1,34 +1,37 @@
-"""API for payout batches: build one, read it with its lines and totals, approve, mark paid, export."""
+"""API for payout batches: build one, read it with its lines and totals, approve, void, rebuild, mark paid,
+export."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response as FlaskResponse
 from spectree import Response
+from sqlalchemy import select
 
 from core.api.auth import actor_name, principal, require_roles
 from core.api.errors import ApiError
-from core.api.openapi import api_spec
+from core.api.openapi import ERRORS, api_spec
 from core.db import db
 from core.money import InvalidAmount, major_text, to_minor
 from payouts.batches.lifecycle import (
+    BatchBusy,
     BatchError,
     approve_batch,
     create_batch,
-    mark_exported,
     mark_paid,
     totals,
 )
 from payouts.batches.models import MONEY_FIELDS, PayoutBatch, PayoutLine
-from payouts.batches.schemas import BatchIn, BatchOut, LineOut, TotalsOut
+from payouts.batches.rebuild import rebuild_batch
+from payouts.batches.schemas import BatchIn, BatchOut, ChangeOut, LineOut, TotalsOut, VoidIn
+from payouts.batches.voiding import void_batch
+from payouts.exports.archive import ExportRefused, payment_file
 from payouts.exports.journal import to_journal_csv
-from payouts.exports.sepa import SepaRefused, build_sepa, excluded_summary
-from payouts.exports.spreadsheets import to_csv, to_xlsx
+from payouts.exports.sepa import SepaRefused
 from payouts.exports.statements import StatementRefused, build_statement, render_statement
 from tracker.program.scopes import may_read_private_records
 
 bp = Blueprint("payouts_api_batches", __name__, url_prefix="/api/v1")
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -69,6 +72,12 @@ def _batch_out(batch: PayoutBatch) -> BatchOut:
         created_by=batch.created_by,
         approved_at=batch.approved_at,
         paid_at=batch.paid_at,
+        voided_at=batch.voided_at,
+        voided_by=batch.voided_by,
+        void_reason=batch.void_reason,
+        rebuilt_from=batch.rebuilt_from_id,
+        rebuilt_as=db.session.scalar(select(PayoutBatch.id).where(PayoutBatch.rebuilt_from_id == batch.id)),
+        changes=[ChangeOut(**change) for change in batch.rebuild_changes or []],
         lines=[_line_out(batch, line) for line in batch.lines],
         totals=TotalsOut(**_figures(batch, totals(batch))),
     )
@@ -84,6 +93,8 @@ def post_batch(json: BatchIn):
         batch = create_batch(
             json.period_end, json.currency, json.payout_date or json.period_end, minimum, actor_name(principal())
         )
+    except BatchBusy as error:
+        raise ApiError(409, str(error)) from None
     except (InvalidAmount, BatchError) as error:
         raise ApiError(422, str(error)) from None
     return _batch_out(batch), 201
@@ -107,11 +118,33 @@ def post_approve(batch_id: int):
         raise ApiError(409, str(error)) from None
 
 
+@bp.post("/payout-batches/<int:batch_id>/void")
+@require_roles("admin", "finance")
+@api_spec.validate(json=VoidIn, resp=Response(HTTP_200=BatchOut, **ERRORS), tags=["payouts"])
+def post_void(batch_id: int, json: VoidIn):
+    """Void a draft: its amounts return to the pool for the next batch; its lines stay as the record."""
+    try:
+        return _batch_out(void_batch(_batch(batch_id), json.reason, actor_name(principal())))
+    except BatchError as error:
+        raise ApiError(409, str(error)) from None
+
+
+@bp.post("/payout-batches/<int:batch_id>/rebuild")
+@require_roles("admin", "finance")
+@api_spec.validate(resp=Response(HTTP_201=BatchOut, **ERRORS), tags=["payouts"])
+def post_rebuild(batch_id: int):
+    """Void a draft and build its replacement from the open ledger; ``changes`` says per partner what differs."""
+    try:
+        return _batch_out(rebuild_batch(_batch(batch_id), actor_name(principal()))), 201
+    except BatchError as error:
+        raise ApiError(409, str(error)) from None
+
+
 @bp.post("/payout-batches/<int:batch_id>/mark-paid")
 @require_roles("admin", "finance")
 @api_spec.validate(resp=Response(HTTP_200=BatchOut, **ERRORS), tags=["payouts"])
 def post_mark_paid(batch_id: int):
-    """Record that the bank paid the batch: a 'paid' ledger row for every amount in it."""
+    """Record that the bank paid the batch: a 'paid' ledger row for every payable line in it."""
     try:
         batch = _batch(batch_id)
         mark_paid(batch, actor_name(principal()))
@@ -120,23 +153,29 @@ def post_mark_paid(batch_id: int):
     return _batch_out(batch)
 
 
-def _export(batch_id: int, render, mimetype: str, extension: str) -> FlaskResponse:
+def _export(batch_id: int, file_format: str, mimetype: str, extension: str) -> FlaskResponse:
     batch = _batch(batch_id)
-    body = render(batch)
-    mark_exported(batch)
-    return FlaskResponse(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="payout-batch-{batch.id}.{extension}"'},
-    )
+    try:
+        exported = payment_file(batch, file_format, actor_name(principal()))
+    except (ExportRefused, SepaRefused) as error:
+        raise ApiError(409, str(error)) from None
+    headers = {
+        "Content-Disposition": f'attachment; filename="payout-batch-{batch.id}.{extension}"',
+        "X-Payout-Export": exported.note,
+    }
+    if exported.left_out:
+        headers["X-Sepa-Excluded"] = exported.left_out.encode("ascii", "replace").decode()
+    return FlaskResponse(exported.body, mimetype=mimetype, headers=headers)
 
 
 @bp.get("/payout-batches/<int:batch_id>/export.csv")
 @require_roles("admin", "finance")
 @api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
 def get_export_csv(batch_id: int):
-    """The batch as UTF-8 CSV, a row per partner (columns in payouts/exports/spreadsheets.py)."""
-    return _export(batch_id, to_csv, "text/csv; charset=utf-8", "csv")
+    """The batch as UTF-8 CSV, a row per partner (columns in payouts/exports/spreadsheets.py). The first
+    export of an approved batch is stored and every later one repeats it (X-Payout-Export says which);
+    a draft's is a preview."""
+    return _export(batch_id, "csv", "text/csv; charset=utf-8", "csv")
 
 
 @bp.get("/payout-batches/<int:batch_id>/export.xlsx")
@@ -144,7 +183,7 @@ def get_export_csv(batch_id: int):
 @api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["payouts"])
 def get_export_xlsx(batch_id: int):
     """The batch as an XLSX sheet with a totals row."""
-    return _export(batch_id, to_xlsx, XLSX, "xlsx")
+    return _export(batch_id, "xlsx", XLSX, "xlsx")
 
 
 @bp.get("/payout-batches/<int:batch_id>/export.sepa.xml")
@@ -153,14 +192,7 @@ def get_export_xlsx(batch_id: int):
 def get_export_sepa(batch_id: int):
     """The approved EUR batch as a SEPA credit transfer (pain.001.001.03); lines left out are named, with
     reasons, in the X-Sepa-Excluded header."""
-    try:
-        result = build_sepa(_batch(batch_id))
-    except SepaRefused as error:
-        raise ApiError(409, str(error)) from None
-    response = _export(batch_id, lambda batch: result.xml, "application/xml", "sepa.xml")
-    if result.excluded:
-        response.headers["X-Sepa-Excluded"] = excluded_summary(result).encode("ascii", "replace").decode()
-    return response
+    return _export(batch_id, "sepa", "application/xml", "sepa.xml")
 
 
 @bp.get("/payout-batches/<int:batch_id>/export.journal.csv")

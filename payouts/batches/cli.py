@@ -1,4 +1,5 @@
-"""``flask --app app payouts batch|export|mark-paid``: build a payout batch, write its file, record payment."""
+"""``flask --app app payouts batch|void|rebuild|export|mark-paid``: build, void or rebuild a payout batch,
+write its file, record payment."""
 
 from __future__ import annotations
 
@@ -65,31 +66,63 @@ def batch_command(period: str, currency: str, payout_date, minimum: str) -> None
     )
 
 
+@click.command("void")
+@click.option("--batch", "batch_id", type=int, required=True)
+@click.option("--reason", required=True, help="Why the draft is voided; kept on the batch.")
+def void_command(batch_id: int, reason: str) -> None:
+    """Void a draft payout batch: its amounts return to the pool for the next batch."""
+    from payouts.batches.lifecycle import BatchError
+    from payouts.batches.voiding import void_batch
+
+    try:
+        void_batch(_load(batch_id), reason, "cli")
+    except BatchError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"batch {batch_id} voided: its amounts go to the next batch")
+
+
+@click.command("rebuild")
+@click.option("--batch", "batch_id", type=int, required=True)
+def rebuild_command(batch_id: int) -> None:
+    """Void a draft payout batch and build its replacement from the open ledger, printing what changed."""
+    from payouts.batches.lifecycle import BatchError
+    from payouts.batches.rebuild import rebuild_batch
+
+    try:
+        batch = rebuild_batch(_load(batch_id), "cli")
+    except BatchError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"batch {batch_id} voided, rebuilt as batch {batch.id}: {len(batch.lines)} partners")
+    for change in batch.rebuild_changes or []:
+        click.echo(f"partner {change['partner_id']} {change['change']}: {change['reason']}")
+
+
+def _payment_file(batch, file_format: str) -> bytes:
+    from payouts.exports.archive import ExportRefused, payment_file
+    from payouts.exports.sepa import SepaRefused
+
+    try:
+        exported = payment_file(batch, file_format, "cli")
+    except (ExportRefused, SepaRefused) as error:
+        raise click.ClickException(str(error)) from None
+    if exported.left_out:
+        click.echo(f"left out {exported.left_out}")
+    click.echo(exported.note)
+    return exported.body
+
+
 @click.command("export")
 @click.option("--batch", "batch_id", type=int, required=True)
 @click.option("--format", "file_format", type=click.Choice(["csv", "xlsx", "sepa", "journal"]), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(batch_id: int, file_format: str, out: Path) -> None:
     """Write a payout batch as CSV, XLSX, a SEPA pain.001 file for the bank, or an accounting journal CSV."""
-    from payouts.batches.lifecycle import mark_exported
     from payouts.exports.journal import to_journal_csv
-    from payouts.exports.sepa import SepaRefused, build_sepa
-    from payouts.exports.spreadsheets import to_csv, to_xlsx
 
     batch = _load(batch_id)
-    if file_format == "sepa":
-        try:
-            result = build_sepa(batch)
-        except SepaRefused as error:
-            raise click.ClickException(str(error)) from None
-        body = result.xml
-        for partner_id, reason in result.excluded.items():
-            click.echo(f"left out partner {partner_id}: {reason}")
-    else:
-        body = {"csv": to_csv, "xlsx": to_xlsx, "journal": to_journal_csv}[file_format](batch)
+    # The journal goes to accounting, not to the bank: it is rendered afresh and the batch's state stays.
+    body = to_journal_csv(batch) if file_format == "journal" else _payment_file(batch, file_format)
     out.write_bytes(body)
-    if file_format != "journal":  # the journal goes to accounting, not to the bank: the batch's state stays
-        mark_exported(batch)
     click.echo(f"wrote batch {batch.id} to {out}")
 
 
@@ -106,4 +139,4 @@ def mark_paid_command(batch_id: int) -> None:
     click.echo(f"batch {batch_id} paid: {appended} ledger rows appended")
 
 
-COMMANDS = (batch_command, export_command, mark_paid_command)
+COMMANDS = (batch_command, void_command, rebuild_command, export_command, mark_paid_command)

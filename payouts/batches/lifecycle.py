@@ -4,8 +4,9 @@
 adjustments, outstanding clawbacks netted against them) per partner in one currency up to a day, prices
 each partner's total with the tax engine, and holds the partners who cannot be paid (no profile, an
 expired form, under the minimum) with the reason; a held partner's amounts stay unclaimed, so the next
-batch carries them over. ``mark_paid`` appends one 'paid' ledger row per amount the batch paid, and a
-clawback for each of them reversed since the batch was built.
+batch carries them over. ``mark_paid`` appends one 'paid' ledger row per payable line (payouts.ledger.payments), and a
+clawback for each amount in it reversed since the batch was built. Builds in one currency take turns
+(payouts.batches.build_lock); a draft is voided or rebuilt in payouts.batches.voiding and .rebuild.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sqlalchemy.orm import aliased
 
 from core.db import UtcDateTime, db, dialect_insert, utcnow
 from core.money import major_text, minor_digits, to_major, to_minor
+from payouts.batches.build_lock import try_lock_builds
+from payouts.batches.drift import approval_problem
 from payouts.batches.models import MONEY_FIELDS, PayoutBatch, PayoutItem, PayoutLine
 from payouts.batches.year_to_date import year_to_date, year_to_date_per_regime
 from payouts.ledger.entries import SYSTEM_ACTOR
@@ -35,6 +38,10 @@ CLAIM_ATTEMPTS = 3
 
 class BatchError(ValueError):
     """A batch operation that cannot go ahead; the message says why."""
+
+
+class BatchBusy(BatchError):
+    """Another build in the same currency holds the build lock; try again when it finishes."""
 
 
 class _Raced(Exception):
@@ -74,15 +81,27 @@ def create_batch(
     minimum_payout_minor: int,
     actor: str,
     progress: Callable[[Iterable], Iterable] | None = None,
+    prepare: Callable[[], None] | None = None,
+    created: Callable[[PayoutBatch], None] | None = None,
 ) -> PayoutBatch:
-    """Build a draft batch; ``progress`` wraps the per-partner loop (the CLI's progress bar)."""
+    """Build a draft batch; ``progress`` wraps the per-partner loop (the CLI's progress bar).
+
+    ``prepare`` runs first in the build's transaction and ``created`` once the new lines are written, before
+    the claim commits: a rebuild voids the draft it replaces in the same transaction (payouts.batches.rebuild).
+    """
     minor_digits(currency)  # refuses an unknown currency before anything is written
     if minimum_payout_minor < 0:
         raise BatchError("the minimum payout cannot be negative")
     _check_payout_date(period_end, payout_date)
     for attempt in range(1, CLAIM_ATTEMPTS + 1):
         try:
-            return _build(period_end, currency, payout_date, minimum_payout_minor, actor, progress)
+            if not try_lock_builds(currency):
+                raise BatchBusy(
+                    f"another payout batch in {currency} is being built right now; try again when it finishes"
+                )
+            if prepare is not None:
+                prepare()
+            return _build(period_end, currency, payout_date, minimum_payout_minor, actor, progress, created)
         except _Raced:
             db.session.rollback()
             log.info("payout batch raced another batch (attempt %s); rebuilding", attempt)
@@ -103,7 +122,7 @@ def _check_payout_date(period_end: date, payout_date: date) -> None:
         )
 
 
-def _build(period_end, currency, payout_date, minimum_payout_minor, actor, progress) -> PayoutBatch:
+def _build(period_end, currency, payout_date, minimum_payout_minor, actor, progress, created) -> PayoutBatch:
     owed = owed_per_partner(currency, period_end)
     if not owed:
         raise BatchError(f"nothing approved and unpaid in {currency} up to {period_end}")
@@ -130,6 +149,8 @@ def _build(period_end, currency, payout_date, minimum_payout_minor, actor, progr
         for partner_id, amount_minor in (progress(partners) if progress else partners)
     ]
     db.session.execute(insert(PayoutLine), lines)
+    if created is not None:
+        created(batch)
     _claim(batch)
     return batch
 
@@ -279,8 +300,14 @@ def paid_this_year(partner_id: int, currency: str, payout_date: date, regime: st
 
 def approve_batch(batch: PayoutBatch) -> PayoutBatch:
     """Freeze the lines: what finance approved is what is exported and paid."""
-    if batch.state != "draft":
-        raise BatchError(f"batch {batch.id} is {batch.state}; only a draft can be approved")
+    # The row lock makes an approval and a void of one draft take turns; the second sees the first's state.
+    db.session.refresh(batch, with_for_update=True)
+    problem: str | None = f"batch {batch.id} is {batch.state}; only a draft can be approved"
+    if batch.state == "draft":
+        problem = approval_problem(batch)
+    if problem is not None:
+        db.session.rollback()
+        raise BatchError(problem)
     batch.state, batch.approved_at = "approved", utcnow()
     db.session.commit()
     return batch
@@ -293,44 +320,48 @@ def mark_exported(batch: PayoutBatch) -> None:
 
 
 def mark_paid(batch: PayoutBatch, actor: str = "payouts") -> int:
-    """Append a 'paid' ledger row for each amount the batch paid; returns how many were appended.
+    """Append a 'paid' ledger row for each payable line of the batch; returns how many were appended.
 
-    The batch pays what finance approved and exported: the bank has the file, so every item is recorded
-    paid. An item whose commission was reversed since the batch was built was paid all the same, so it
-    also gets its clawback here, netted by the next batch, as a reversal after payment would.
+    The batch pays what finance approved and exported: the bank has the file, so every line is recorded
+    paid, and with it every item the line holds (payouts.ledger.payments). An item whose commission was
+    reversed since the batch was built was paid all the same, so it also gets its clawback here, netted
+    by the next batch, as a reversal after payment would. Marking a paid batch paid again (a retry after
+    a lost response) appends nothing and returns 0.
     """
-    if batch.state not in ("approved", "exported"):
-        raise BatchError(f"batch {batch.id} is {batch.state}; approve it before marking it paid")
+    # The batch row first: two mark-paids of one batch take turns, and the second sees it paid.
+    state = db.session.scalar(
+        select(PayoutBatch.state).where(PayoutBatch.id == batch.id).with_for_update(key_share=True)
+    )
+    if state == "paid":
+        db.session.commit()
+        return 0
+    if state not in ("approved", "exported"):
+        raise BatchError(f"batch {batch.id} is {state}; approve it before marking it paid")
     # Locking protocol (payouts.ledger.locks): the batch's partner rows, ascending, before anything is
     # read; a reversal takes the same locks before it reads whether its commissions were paid. The
-    # reversal committed before this lock is seen below and clawed back here; one waiting on it sees the
-    # 'paid' rows and claws back itself. Either way a paid, reversed commission gets exactly one clawback.
-    lock_partners(select(PayoutLine.partner_id).where(PayoutLine.batch_id == batch.id, PayoutLine.status == "payable"))
+    # reversal committed before this lock is seen below and clawed back here; one waiting on it finds its
+    # line's 'paid' row and claws back itself. Either way a paid, reversed commission gets one clawback.
+    payable = (PayoutLine.batch_id == batch.id, PayoutLine.status == "payable")
+    lock_partners(select(PayoutLine.partner_id).where(*payable))
     now = utcnow()
-    item = LedgerEntry
-    paid = (
-        select(
-            item.partner_id,
-            item.offer_id,
-            item.conversion_id,
-            literal("paid"),
-            item.id,
-            item.amount_minor,
-            item.currency,
-            literal(batch.id),
-            literal(actor),
-            literal(f"payout batch {batch.id}"),
-            literal(now, UtcDateTime()),
-        )
-        .join(PayoutItem, PayoutItem.ledger_entry_id == item.id)
-        .where(PayoutItem.batch_id == batch.id)
-    )
+    # One row per line, not per item: a batch of a million commissions over ten thousand partners is ten
+    # thousand rows here. The line's amount is its items' sum (checked when they were claimed, frozen
+    # since approval), so the paid balance, a sum over 'paid' rows, is what it was with a row per item.
+    payments = select(
+        PayoutLine.partner_id,
+        PayoutLine.id,
+        literal("paid"),
+        PayoutLine.amount_minor,
+        literal(batch.currency),
+        literal(batch.id),
+        literal(actor),
+        literal(f"payout batch {batch.id}"),
+        literal(now, UtcDateTime()),
+    ).where(*payable)
     columns = [
         "partner_id",
-        "offer_id",
-        "conversion_id",
+        "payout_line_id",
         "kind",
-        "settles_id",
         "amount_minor",
         "currency",
         "payout_batch_id",
@@ -338,8 +369,9 @@ def mark_paid(batch: PayoutBatch, actor: str = "payouts") -> int:
         "reason",
         "created_at",
     ]
-    # ON CONFLICT DO NOTHING: a retried mark-paid (a timeout after the commit) appends nothing twice.
-    statement = dialect_insert(LedgerEntry).from_select(columns, paid).on_conflict_do_nothing()
+    # ON CONFLICT DO NOTHING on the unique payout_line_id: whatever gets past the batch lock, a line is
+    # paid once.
+    statement = dialect_insert(LedgerEntry).from_select(columns, payments).on_conflict_do_nothing()
     appended = len(db.session.execute(statement.returning(LedgerEntry.id)).all())
     _claw_back_reversed_items(batch, now)
     batch.state, batch.paid_at = "paid", now
@@ -381,7 +413,7 @@ def _claw_back_reversed_items(batch: PayoutBatch, now: datetime) -> None:
         "reason",
         "created_at",
     ]
-    # ON CONFLICT DO NOTHING, as for 'paid': a retried mark-paid adds no second clawback.
+    # ON CONFLICT DO NOTHING on the unique (settles_id, kind): an accrual is clawed back once, whatever ran first.
     db.session.execute(dialect_insert(LedgerEntry).from_select(columns, owed_back).on_conflict_do_nothing())
 
 

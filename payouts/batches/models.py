@@ -1,8 +1,9 @@
 """Payout batches: one per run of ``payouts batch``, a line per partner, an item per ledger amount it pays.
 
 A batch is ``draft`` while finance reviews it, ``approved`` once its lines are frozen, ``exported`` after
-a file went to the bank, and ``paid`` once ``mark_paid`` appended the ledger's 'paid' rows. Money is in
-integer minor units of the batch's currency.
+a file went to the bank, and ``paid`` once ``mark_paid`` appended the ledger's 'paid' rows. A draft may
+be ``voided`` instead (payouts.batches.voiding): its items are released, its lines stay as the record.
+Money is in integer minor units of the batch's currency.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Model, UtcDateTime, check_in, utcnow
 
-BATCH_STATES = ("draft", "approved", "exported", "paid")
+BATCH_STATES = ("draft", "approved", "exported", "paid", "voided")
 LINE_STATUSES = ("payable", "held")
 MONEY_FIELDS = (
     "gross_minor",
@@ -45,6 +47,7 @@ class PayoutBatch(Model):
     __table_args__ = (
         CheckConstraint(check_in("state", BATCH_STATES), name="state"),
         CheckConstraint("minimum_payout_minor >= 0", name="minimum_payout"),
+        CheckConstraint("(state = 'voided') = (voided_at IS NOT NULL)", name="voided"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,6 +60,13 @@ class PayoutBatch(Model):
     created_by: Mapped[str] = mapped_column(String(64))
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    # A rebuilt draft names the draft it replaced and, per partner whose line differs, what changed and
+    # why ({"partner_id", "change", "reason"}); both None for a batch built from scratch.
+    rebuilt_from_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batches.id"))
+    rebuild_changes: Mapped[list[dict] | None] = mapped_column(JSON)
 
     lines: Mapped[list[PayoutLine]] = relationship(back_populates="batch", order_by="PayoutLine.partner_id")
 

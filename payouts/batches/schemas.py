@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from core.api.schemas import Currency, Strict
 from payouts.batches.models import BATCH_STATES, LINE_STATUSES
+from payouts.batches.rebuild import CHANGES
 
 Amount = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?$")]
 
@@ -34,6 +35,16 @@ class LineOut(BaseModel):
     held_reason: str | None
 
 
+class VoidIn(Strict):
+    reason: str = Field(pattern=r"\S", max_length=500, description="Why the draft is voided; kept on the batch.")
+
+
+class ChangeOut(BaseModel):
+    partner_id: int
+    change: Literal[CHANGES]  # type: ignore[valid-type]
+    reason: str = Field(description="What happened to the line since the replaced draft was built, and why.")
+
+
 class TotalsOut(BaseModel):
     amount: str
     gross: str
@@ -55,5 +66,13 @@ class BatchOut(BaseModel):
     created_by: str
     approved_at: datetime | None
     paid_at: datetime | None
+    voided_at: datetime | None
+    voided_by: str | None
+    void_reason: str | None
+    rebuilt_from: int | None = Field(description="The voided draft this batch was rebuilt from.")
+    rebuilt_as: int | None = Field(description="For a draft voided by a rebuild: the batch that replaced it.")
+    changes: list[ChangeOut] = Field(
+        description="For a rebuilt batch: each partner whose line differs from the replaced draft's, and why."
+    )
     lines: list[LineOut]
     totals: TotalsOut

@@ -2,9 +2,9 @@
 
 Every batch that will pay counts (approved, exported, paid), not only the paid ones: a second batch built
 while the first waits at the bank would otherwise price from too small a base (13% where 15% is due).
-Drafts do not count; a draft may still change or be dropped. Only lines priced under the same regime
-count, so a partner who moved from one regime to another mid-year has each regime's income taxed under
-its own rules.
+Drafts do not count (a draft may still change or be voided), nor do voided batches. Only lines priced
+under the same regime count, so a partner who moved from one regime to another mid-year has each
+regime's income taxed under its own rules.
 """
 
 from __future__ import annotations

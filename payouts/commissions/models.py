@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.config_cache import watch
 from core.db import Model, UtcDateTime, utcnow
 
 
@@ -24,3 +25,7 @@ class CommissionPlan(Model):
     plan: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+# The ledger keeps parsed plans per process (payouts.ledger.entries.plan_for); a saved plan invalidates them.
+watch(CommissionPlan)

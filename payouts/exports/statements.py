@@ -108,6 +108,8 @@ def build_statement(batch: PayoutBatch, partner_id: int, self_billed: bool = Fal
     line = find_line(batch, partner_id)
     if line is None:
         raise LookupError(f"partner {partner_id} has no line in payout batch {batch.id}")
+    if batch.state == "voided":  # its items were released: there is nothing the line pays to list
+        raise StatementRefused(f"payout batch {batch.id} was voided; it pays nothing")
     profile = db.session.scalar(select(TaxProfile).where(TaxProfile.partner_id == partner_id))
     if self_billed:
         if profile is None or not profile.self_billing_agreement:

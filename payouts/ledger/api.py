@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core.api.auth import actor_name, principal, require_roles
 from core.api.errors import ApiError, commit_or_conflict
-from core.api.openapi import api_spec
+from core.api.openapi import ERRORS, api_spec
 from core.db import db, utcnow
 from core.money import InvalidAmount, major_text, to_minor
 from payouts.commissions.models import CommissionPlan
@@ -31,7 +31,6 @@ from tracker.program.models import Offer
 from tracker.program.scopes import offers_visible_to, partner_scope
 
 bp = Blueprint("payouts_api_ledger", __name__, url_prefix="/api/v1")
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
 
 
 def _own_offer(offer_id: int) -> Offer:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from core.config_cache import VersionedCache
 from core.db import UtcDateTime, db, dialect_insert, utcnow
 from core.money import InvalidAmount, minor_digits
 from payouts.commissions.calculation import CommissionLine, CommissionRefused, commission_for
@@ -21,6 +22,7 @@ from payouts.commissions.models import CommissionPlan
 from payouts.commissions.rules import PlanError, PlanRules, parse_plan
 from payouts.ledger.locks import lock_partners
 from payouts.ledger.models import LedgerEntry
+from payouts.ledger.payments import is_paid
 from payouts.ledger.volume import volume_before
 from tracker.attribution.models import Conversion
 from tracker.program.models import Offer, Partner
@@ -33,7 +35,16 @@ class LedgerError(ValueError):
     """A ledger write that would be wrong (an adjustment without a reason, of 0); the message says why."""
 
 
+# Parsed plans (or None) by offer: every conversion asks, a plan changes rarely, and saving one bumps the
+# cache's version (core.config_cache; payouts.commissions.models watches CommissionPlan).
+_plans: VersionedCache[PlanRules | None] = VersionedCache("commission_plans")
+
+
 def plan_for(offer_id: int) -> PlanRules | None:
+    return _plans.get(offer_id, lambda: _load_plan(offer_id))
+
+
+def _load_plan(offer_id: int) -> PlanRules | None:
     row = db.session.scalar(select(CommissionPlan).where(CommissionPlan.offer_id == offer_id))
     return None if row is None else parse_plan(row.plan)
 
@@ -189,17 +200,18 @@ def on_status_change(conversion: Conversion, new_status: str) -> list[LedgerEntr
     accruals = (LedgerEntry.conversion_id == conversion.id, LedgerEntry.kind == "accrued")
     # Locking protocol (payouts.ledger.locks): the partner rows of every accrual, ascending, before the
     # steps are read; ``mark_paid`` takes the same locks before it writes 'paid'. Whichever commits second
-    # sees the other: a reversal after the payment finds 'paid' and claws back, a payment after the
-    # reversal writes the clawback itself. Without it both read "not yet" and left a commission reversed
-    # and paid with nothing owed back.
+    # sees the other: a reversal after the payment finds its line paid and claws back, a payment after
+    # the reversal writes the clawback itself. Without it both read "not yet" and left a commission
+    # reversed and paid with nothing owed back.
     lock_partners(select(LedgerEntry.partner_id).where(*accruals))
     entries = []
-    for accrual in db.session.scalars(select(LedgerEntry).where(*accruals).order_by(LedgerEntry.id)):
+    rows = db.session.execute(select(LedgerEntry, is_paid(LedgerEntry)).where(*accruals).order_by(LedgerEntry.id))
+    for accrual, paid in rows.all():
         steps = set(db.session.scalars(select(LedgerEntry.kind).where(LedgerEntry.settles_id == accrual.id)))
         if steps & {"reversed", "clawed_back"}:
             continue
         # Paid money cannot be cancelled, only owed back: a negative line the next payout batch nets.
-        kind = "clawed_back" if "paid" in steps else "reversed"
+        kind = "clawed_back" if paid else "reversed"
         entries.append(_settlement(accrual, kind, -accrual.amount_minor, f"conversion {new_status}"))
     db.session.add_all(entries)
     db.session.flush()

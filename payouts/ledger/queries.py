@@ -3,7 +3,8 @@
 An item's status is the strongest step that settles it, so a race that leaves two steps on one accrual
 (an approval run that read a conversion just before it was rejected) still reads right:
 reversed > clawed back > paid > approved > pending for an accrual; paid > approved for an adjustment;
-paid (netted) > outstanding for a clawback.
+paid (netted) > outstanding for a clawback. Paid is read through the item's payout batch
+(``payouts.ledger.payments``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from core.db import db
 from payouts.ledger.models import LedgerEntry
+from payouts.ledger.payments import is_paid
 from tracker.attribution.models import Conversion
 
 COMMISSION_STATUSES = ("pending", "approved", "reversed", "paid", "clawed_back")
@@ -67,12 +69,12 @@ def _status():
             case(
                 (has("reversed"), "reversed"),
                 (has("clawed_back"), "clawed_back"),
-                (has("paid"), "paid"),
+                (is_paid(entry), "paid"),
                 (has("approved"), "approved"),
                 else_="pending",
             ),
         ),
-        (entry.kind.in_(("adjusted", "clawed_back")), case((has("paid"), "paid"), else_="open")),
+        (entry.kind.in_(("adjusted", "clawed_back")), case((is_paid(entry), "paid"), else_="open")),
         else_="step",
     )
 

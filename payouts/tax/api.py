@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint
 from spectree import Response
 
 from core.api.auth import actor_name, principal, require_roles
 from core.api.errors import ApiError, commit_or_conflict
-from core.api.openapi import api_spec
+from core.api.openapi import ERRORS, api_spec
 from core.db import db, utcnow
 from payouts.tax.engine.quote import PresetError, active_regimes
 from payouts.tax.models import TaxProfile
@@ -19,7 +21,10 @@ from tracker.program.models import Partner
 from tracker.program.scopes import may_read_private_records
 
 bp = Blueprint("payouts_api_tax", __name__, url_prefix="/api/v1")
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
+# A regime code names a stored edit (a VARCHAR(64) key) and appears in URLs: PostgreSQL refuses NUL in text
+# and a longer key, which made a 500 of a code like "a%00b" before this check.
+REGIME_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+REGIME_CODE_TEXT = "1 to 64 letters, digits, '_', '.' or '-'"
 
 
 def profile_out(profile: TaxProfile) -> TaxProfileOut:
@@ -80,9 +85,16 @@ def list_regimes():
 
 @bp.put("/tax/regimes/<code>")
 @require_roles("admin", "finance")
-@api_spec.validate(json=RegimeEditIn, resp=Response(HTTP_200=RegimeOut, **ERRORS), tags=["tax"])
+@api_spec.validate(
+    json=RegimeEditIn,
+    resp=Response(HTTP_200=RegimeOut, **ERRORS),
+    tags=["tax"],
+    path_parameter_descriptions={"code": REGIME_CODE_TEXT},
+)
 def edit_regime(code: str, json: RegimeEditIn):
     """Replace (or add) one regime's definition, in the presets' own format, for every node at once."""
+    if not REGIME_CODE.fullmatch(code):
+        raise ApiError(422, f"a regime code is {REGIME_CODE_TEXT}", [{"field": "code", "reason": REGIME_CODE_TEXT}])
     try:
         regime = save_edit(code, json.model_dump(), actor_name(principal()))
     except PresetError as error:
@@ -92,9 +104,12 @@ def edit_regime(code: str, json: RegimeEditIn):
 
 @bp.delete("/tax/regimes/<code>/edit")
 @require_roles("admin", "finance")
+@api_spec.validate(
+    resp=Response(HTTP_204=None, **ERRORS), tags=["tax"], path_parameter_descriptions={"code": REGIME_CODE_TEXT}
+)
 def drop_regime_edit(code: str):
     """Put the shipped preset back for this regime."""
-    if not drop_edit(code):
+    if not REGIME_CODE.fullmatch(code) or not drop_edit(code):
         raise ApiError(404, f"regime {code!r} has no edit to drop")
     return "", 204
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,14 +19,21 @@ from pydantic import (
 
 from core.api.limits import RowId
 from core.api.schemas import Strict
-from core.money import parse_decimal
+from core.money import MAX_AMOUNT_MINOR, parse_decimal
 from payouts.tax.models import FORM_NAMES, PAYS, PROFILE_KINDS
+
+# What core.money.to_minor takes in a two-digit currency; "1e30" or "1e999999" overflowed Decimal's context in
+# the engine's rounding (a 500) before this bound.
+LARGEST_AMOUNT = Decimal(MAX_AMOUNT_MINOR).scaleb(-2)
 
 
 def _decimal_text(value: str) -> str:
     # InvalidAmount is a ValueError, so pydantic reports parse_decimal's reason as the field's.
-    if parse_decimal(value) < 0:
+    number = parse_decimal(value)
+    if number < 0:
         raise ValueError(f"{value!r} must be an amount of 0 or more")
+    if number > LARGEST_AMOUNT:
+        raise ValueError(f"{value!r} must not exceed {LARGEST_AMOUNT:f}")
     return value
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.money import InvalidAmount, format_money, major_text, parse_decimal, to_minor
+from core.money import MAX_AMOUNT_MINOR, InvalidAmount, format_money, major_text, parse_decimal, to_minor
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,11 @@ def test_format_money_writes_amounts_for_people_in_their_locale(amount_minor, cu
 def test_format_money_refuses_what_is_not_a_currency():
     with pytest.raises(InvalidAmount, match="ISO 4217"):
         format_money(100, "EURO")
+
+
+@pytest.mark.parametrize("amount", ["1" * 300, "1e999999999", "-10000000000000.01"])
+def test_to_minor_refuses_an_amount_no_column_or_total_could_hold(amount):
+    # 300 digits once reached the BIGINT column and came back as a 500.
+    with pytest.raises(InvalidAmount, match="must not exceed 10000000000000.00 EUR"):
+        to_minor(amount, "EUR", signed=True)
+    assert to_minor("10000000000000.00", "EUR") == MAX_AMOUNT_MINOR

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core.api.auth import Principal, actor_name, principal, require_roles
 from core.api.errors import ApiError, commit_or_conflict
-from core.api.openapi import api_spec
+from core.api.openapi import ERRORS, api_spec
 from core.api.schemas import ListQuery
 from core.db import db, utcnow
 from core.money import major_text
@@ -41,7 +41,6 @@ from tracker.program.scopes import may_manage_offer, owned_partner_id, rows_visi
 from tracker.services import tracker
 
 bp = Blueprint("conversions_api", __name__, url_prefix="/api/v1")
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
 
 
 def conversion_out(conversion: Conversion, with_events: bool = False) -> ConversionOut:
@@ -176,9 +175,6 @@ def reverse_conversion(conversion_id: int, json: StatusChangeIn):
     return _decide(conversion_id, "reverse", json.reason)
 
 
-DEAL_ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
-
-
 def _active_offer(who: Principal, offer_id: int, what: str) -> Offer:
     """The offer new ``what`` (deal registrations, coupons) are for; like links, they need it active."""
     offer = db.session.get(Offer, offer_id)
@@ -200,7 +196,7 @@ def _existing_partner(partner_id: int) -> Partner:
 
 @bp.post("/deal-registrations")
 @require_roles("admin", "partner")
-@api_spec.validate(json=DealRegistrationIn, resp=Response(HTTP_201=DealRegistrationOut, **DEAL_ERRORS), tags=["deals"])
+@api_spec.validate(json=DealRegistrationIn, resp=Response(HTTP_201=DealRegistrationOut, **ERRORS), tags=["deals"])
 def create_deal_registration(json: DealRegistrationIn):
     """Register a prospect company; the first valid registration holds it for the offer's period."""
     who = principal()
@@ -218,7 +214,7 @@ def create_deal_registration(json: DealRegistrationIn):
 
 @bp.get("/deal-registrations")
 @require_roles("admin", "finance", "advertiser", "partner")
-@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=DealRegistrationList, **DEAL_ERRORS), tags=["deals"])
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=DealRegistrationList, **ERRORS), tags=["deals"])
 def list_deal_registrations(query: ListQuery):
     statement = rows_visible_to(DealRegistration, principal()).order_by(DealRegistration.id.desc())
     rows = db.session.scalars(statement.limit(query.limit).offset(query.offset))
@@ -227,7 +223,7 @@ def list_deal_registrations(query: ListQuery):
 
 @bp.post("/deal-registrations/<int:registration_id>/reassign")
 @require_roles("admin")
-@api_spec.validate(json=ReassignIn, resp=Response(HTTP_200=DealRegistrationOut, **DEAL_ERRORS), tags=["deals"])
+@api_spec.validate(json=ReassignIn, resp=Response(HTTP_200=DealRegistrationOut, **ERRORS), tags=["deals"])
 def reassign_deal_registration(registration_id: int, json: ReassignIn):
     registration = db.session.get(DealRegistration, registration_id)
     if registration is None:
@@ -240,7 +236,7 @@ def reassign_deal_registration(registration_id: int, json: ReassignIn):
 
 @bp.post("/coupons")
 @require_roles("admin", "advertiser")
-@api_spec.validate(json=CouponIn, resp=Response(HTTP_201=CouponOut, **DEAL_ERRORS), tags=["deals"])
+@api_spec.validate(json=CouponIn, resp=Response(HTTP_201=CouponOut, **ERRORS), tags=["deals"])
 def create_coupon(json: CouponIn):
     offer = _active_offer(principal(), json.offer_id, "coupons")
     _existing_partner(json.partner_id)
@@ -253,7 +249,7 @@ def create_coupon(json: CouponIn):
 
 @bp.get("/coupons")
 @require_roles("admin", "finance", "advertiser", "partner")
-@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=CouponList, **DEAL_ERRORS), tags=["deals"])
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=CouponList, **ERRORS), tags=["deals"])
 def list_coupons(query: ListQuery):
     rows = db.session.scalars(
         rows_visible_to(Coupon, principal()).order_by(Coupon.id).limit(query.limit).offset(query.offset)

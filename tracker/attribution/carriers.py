@@ -3,6 +3,7 @@ click token, reference code, coupon, customer binding, deal registration.
 
 A click carrier that is present but unusable (forged, unknown, another offer's, a bot's, outside the
 window) is noted and the next carrier is tried, so nothing a later carrier could attribute is lost.
+A prefetch's token confirms its click as the person's visit and attributes like any person's click.
 A carrier naming another partner than an older customer binding or an active deal registration holds
 the conversion for review, attributed meanwhile by the offer's ``conflict_rule``.
 """
@@ -14,10 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
-from core.db import db
+from core.db import db, utcnow
 from tracker.attribution.customers import CustomerKeys, company_domain_of
 from tracker.attribution.models import Coupon, CustomerBinding, DealRegistration
 from tracker.clicks import refcodes, tokens
+from tracker.clicks.confirmations import CONFIRMABLE, confirm_visit
 from tracker.program.models import Click, Offer, Partner
 
 # A person needs longer than this to read a page and fill in a form; faster conversions are held.
@@ -79,7 +81,7 @@ def _usable_click(
         result.refuse(carrier, "no stored click for it")
     elif click.offer_id != offer.id:
         result.refuse(carrier, "the click was on another offer")
-    elif click.traffic != "human":
+    elif click.traffic != "human" and not (click.traffic == CONFIRMABLE and carrier == "token"):
         result.refuse(carrier, f"the click came from a {click.traffic}, which is never attributed")
         result.review_reasons.append("bot_click")
     elif occurred_at < click.created_at - timedelta(minutes=5):
@@ -87,6 +89,9 @@ def _usable_click(
     elif occurred_at - click.created_at > timedelta(days=offer.click_window_days):
         result.refuse(carrier, f"outside the offer's {offer.click_window_days}-day click window")
     else:
+        # A prefetch's token reaches a conversion only through the page the person was shown.
+        if confirm_visit(click, utcnow()):
+            result.notes["prefetch_confirmed"] = True
         return click
     return None
 

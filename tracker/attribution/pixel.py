@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from tracker.attribution.conversions import ConversionInput, InvalidConversion, 
 from tracker.attribution.models import Conversion, PixelError
 from tracker.attribution.signing import signature_matches
 from tracker.clicks import refcodes, tokens
+from tracker.clicks.confirmations import CONFIRMABLE, HELPER_CONFIRMS_WITHIN, confirm_visit, note_visit
 from tracker.clicks.records import click_id_time, ip_prefix
 from tracker.program.models import Click, Offer
 from tracker.services import tracker
@@ -143,20 +144,39 @@ def _cors(response: Response) -> Response:
     return response
 
 
+def _stored_click(click_id: int):
+    return db.session.execute(select(Click.ref_code, Click.traffic).where(Click.id == click_id)).one_or_none()
+
+
+def _confirm_prefetch(click_id: int, now: datetime) -> None:
+    """The helper runs in the page the person sees, which a prefetch alone never does: its visit confirms one."""
+    if now - click_id_time(click_id) > HELPER_CONFIRMS_WITHIN:
+        return
+    click = db.session.get(Click, click_id)
+    if click is not None and confirm_visit(click, now):
+        db.session.commit()
+
+
 @bp.get("/t/ref")
 def reference_for_token():
-    """Turn a valid click token into its reference code, for the landing helper to show."""
+    """Turn a valid click token into its reference code, for the landing helper to show; confirm a prefetch."""
     token = request.args.get("atk", "")
     try:
         claims = tokens.verify_token(tracker().token_key, token)
     except tokens.InvalidToken as exc:
         return _cors(jsonify(error=f"invalid token: {exc}", status=400)), 400
-    code = db.session.scalar(select(Click.ref_code).where(Click.id == claims.click_id))
-    if code is None:
-        recent = utcnow() - click_id_time(claims.click_id) < timedelta(minutes=2)
+    now = utcnow()
+    stored = _stored_click(claims.click_id)
+    recent = now - click_id_time(claims.click_id) < timedelta(minutes=2)
+    if stored is None and recent and note_visit(claims.click_id, now):
+        db.session.rollback()  # a fresh snapshot: the row may have been committed meanwhile
+        stored = _stored_click(claims.click_id)
+    if stored is None:
         if recent:
             return _cors(jsonify(pending=True)), 202
         return _cors(jsonify(error="no click recorded for this token", status=404)), 404
-    response = _cors(jsonify(ref=refcodes.display(code)))
+    if stored.traffic == CONFIRMABLE:
+        _confirm_prefetch(claims.click_id, now)
+    response = _cors(jsonify(ref=refcodes.display(stored.ref_code)))
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response

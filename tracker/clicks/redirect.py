@@ -39,10 +39,18 @@ def _traffic_class(environ: dict, user_agent_traffic: str) -> str:
     """Only a person's GET is a click: HEAD, prefetch and link previews are redirected but not counted."""
     if environ["REQUEST_METHOD"] == "HEAD":
         return "head"
+    if user_agent_traffic != "human":
+        # A prefetch may later be confirmed as the person's visit; a bot's or an unfurler's never is.
+        return user_agent_traffic
     for name in _PREFETCH_HEADERS:
         value = environ.get(name)
-        if value and ("prefetch" in value.lower() or "preview" in value.lower()):
-            return "prefetch"
+        if value:
+            value = value.lower()
+            # Safari's "X-Purpose: preview" renders a thumbnail that nobody visits: a preview, not a prefetch.
+            if "preview" in value:
+                return "preview"
+            if "prefetch" in value:
+                return "prefetch"
     return user_agent_traffic
 
 

@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from core.db import db
+from tracker.clicks.confirmations import apply_noted_visits
 from tracker.clicks.records import ClickRecord
 from tracker.clicks.store import RedisUniqueness, store_clicks
 
@@ -62,6 +63,7 @@ class ClickStreamWorker:
         self.stream_key = stream_key
         self.dead_letter_key = f"{stream_key}:dead"
         self.refcode_key = refcode_key
+        self.prefix = prefix
         self.uniqueness = RedisUniqueness(redis, prefix)
         self.batch_size = batch_size
         self.block_ms = block_ms
@@ -148,8 +150,10 @@ class ClickStreamWorker:
                 readable.append((entry_id, fields, ClickRecord.from_stream(fields)))
             except (KeyError, ValueError) as exc:
                 failed.append((entry_id, fields, exc))
-        failed += self._store(readable)
-        self._park(failed)
+        refused = self._store(readable)
+        refused_ids = {entry_id for entry_id, _, _ in refused}
+        self._apply_noted_visits([record for entry_id, _, record in readable if entry_id not in refused_ids])
+        self._park(failed + refused)
         ids = [entry_id for entry_id, _ in entries]
         self.acknowledge(ids)
 
@@ -185,6 +189,23 @@ class ClickStreamWorker:
             db.session.rollback()
             raise
         self.stored += stored
+
+    def _apply_noted_visits(self, stored: list[ClickRecord]) -> None:
+        """Confirm prefetches whose visit the landing helper noted while they were on the stream.
+
+        After the commit, never before it: a helper that finds no row notes the visit and looks again, so
+        either the note is read here or the helper finds the row (tracker/clicks/confirmations.py). A
+        transient failure leaves the batch pending, and its replay confirms each click once; any other
+        costs the confirmations, never the stream (a conversion carrying the token still confirms).
+        """
+        try:
+            apply_noted_visits(db.session, self.redis, self.prefix, stored, self.uniqueness)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            if is_transient(exc):
+                raise
+            log.error("noted visits of %d clicks not applied: %s", len(stored), failure_reason(exc))
 
     def acknowledge(self, ids) -> None:
         pipe = self.redis.pipeline(transaction=True)

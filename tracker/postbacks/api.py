@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.api.auth import principal, require_roles
 from core.api.errors import ApiError
-from core.api.openapi import api_spec
+from core.api.openapi import ERRORS, api_spec
 from core.db import db
 from tracker.postbacks.delivery import queue_test
 from tracker.postbacks.messages import PostbackRefused, check_target, render_url
@@ -28,7 +28,6 @@ from tracker.program.scopes import owned_partner_id
 from tracker.services import tracker
 
 bp = Blueprint("postbacks_api", __name__, url_prefix="/api/v1")
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_422": None}
 
 
 def _partner_id(requested: int | None) -> int:
@@ -106,7 +105,7 @@ def list_deliveries(query: DeliveryQuery):
 @api_spec.validate(
     query=PartnerQuery,
     json=SendTestIn,
-    resp=Response(HTTP_202=DeliveryOut, HTTP_409=None, **ERRORS),
+    resp=Response(HTTP_202=DeliveryOut, **ERRORS),
     tags=["postbacks"],
 )
 def post_test(query: PartnerQuery, json: SendTestIn):

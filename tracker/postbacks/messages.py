@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
 
+from core.config_cache import VersionedCache
 from core.db import db, utcnow
 from core.money import InvalidAmount, major_text
 from tracker.attribution.models import Conversion
@@ -41,6 +42,9 @@ SAMPLE_VALUES = {
 }
 
 _MACRO = re.compile(r"\{([^{}]*)\}")
+# Each partner's active endpoint id, or None: every conversion asks and most partners have none. Saving an
+# endpoint bumps the cache's version (core.config_cache; tracker.postbacks.models watches PostbackEndpoint).
+_active_endpoints: VersionedCache[int | None] = VersionedCache("postback_endpoints")
 
 
 class PostbackRefused(Exception):
@@ -206,14 +210,19 @@ def enqueue_for_conversion(conversion: Conversion, kind: str) -> PostbackDeliver
         partner_id = conversion.partner_id or (conversion.partner.id if conversion.partner else None)
         if partner_id is None:
             return None
-        endpoint = db.session.scalar(
-            select(PostbackEndpoint).where(PostbackEndpoint.partner_id == partner_id, PostbackEndpoint.active.is_(True))
-        )
-        if endpoint is None:
+        endpoint_id = _active_endpoints.get(partner_id, lambda: _active_endpoint_id(partner_id))
+        endpoint = None if endpoint_id is None else db.session.get(PostbackEndpoint, endpoint_id)
+        if endpoint is None or not endpoint.active:
             return None
         delivery = new_delivery(endpoint, kind, macro_values(conversion), conversion)
     db.session.add(delivery)
     return delivery
+
+
+def _active_endpoint_id(partner_id: int) -> int | None:
+    return db.session.scalar(
+        select(PostbackEndpoint.id).where(PostbackEndpoint.partner_id == partner_id, PostbackEndpoint.active.is_(True))
+    )
 
 
 def sign(secret: str, timestamp: int, url: str) -> str:

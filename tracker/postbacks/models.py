@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.config_cache import watch
 from core.db import Model, UtcDateTime, check_in, utcnow
 from tracker.attribution.models import Conversion
 from tracker.program.models import Partner
@@ -35,6 +36,10 @@ class PostbackEndpoint(Model):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     partner: Mapped[Partner] = relationship()
+
+
+# Conversions look endpoints up through a per-process cache (tracker.postbacks.messages); a saved one invalidates it.
+watch(PostbackEndpoint)
 
 
 class PostbackDelivery(Model):

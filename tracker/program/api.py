@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.api.auth import principal, require_roles
 from core.api.errors import ApiError, commit_or_conflict
-from core.api.openapi import api_spec
+from core.api.openapi import ERRORS, api_spec
 from core.api.schemas import ListQuery
 from core.db import db
 from core.money import InvalidAmount, major_text, to_minor
@@ -43,7 +43,6 @@ from tracker.program.scopes import (
 from tracker.services import tracker
 
 bp = Blueprint("program_api", __name__, url_prefix="/api/v1")
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_422": None}
 
 
 @bp.post("/advertisers")
@@ -98,9 +97,6 @@ def list_partners(query: ListQuery):
     return PartnerList(items=items)
 
 
-LINK_ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
-
-
 def offer_out(offer: Offer) -> OfferOut:
     values = {name: getattr(offer, name) for name in OfferOut.model_fields if hasattr(offer, name)}
     ceiling = offer.review_above_minor
@@ -125,7 +121,7 @@ def _offer_values(fields: dict) -> dict:
 
 @bp.post("/offers")
 @require_roles("admin", "advertiser")
-@api_spec.validate(json=OfferIn, resp=Response(HTTP_201=OfferOut, **LINK_ERRORS), tags=["offers"])
+@api_spec.validate(json=OfferIn, resp=Response(HTTP_201=OfferOut, **ERRORS), tags=["offers"])
 def create_offer(json: OfferIn):
     advertiser_id = owned_advertiser_id(principal(), json.advertiser_id)
     if db.session.get(Advertiser, advertiser_id) is None:
@@ -139,7 +135,7 @@ def create_offer(json: OfferIn):
 
 @bp.get("/offers")
 @require_roles("admin", "finance", "advertiser", "partner")
-@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=OfferList, **LINK_ERRORS), tags=["offers"])
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=OfferList, **ERRORS), tags=["offers"])
 def list_offers(query: ListQuery):
     statement = offers_visible_to(principal()).order_by(Offer.id).limit(query.limit).offset(query.offset)
     return OfferList(items=[offer_out(o) for o in db.session.scalars(statement)])
@@ -147,7 +143,7 @@ def list_offers(query: ListQuery):
 
 @bp.patch("/offers/<int:offer_id>")
 @require_roles("admin", "advertiser")
-@api_spec.validate(json=OfferPatch, resp=Response(HTTP_200=OfferOut, **LINK_ERRORS), tags=["offers"])
+@api_spec.validate(json=OfferPatch, resp=Response(HTTP_200=OfferOut, **ERRORS), tags=["offers"])
 def update_offer(offer_id: int, json: OfferPatch):
     offer = _own_offer(offer_id)
     for field, value in _offer_values(json.model_dump(exclude_unset=True)).items():
@@ -190,7 +186,7 @@ def pixel_setup(offer: Offer) -> PixelSetupOut:
 
 @bp.get("/offers/<int:offer_id>/pixel")
 @require_roles("admin", "advertiser")
-@api_spec.validate(resp=Response(HTTP_200=PixelSetupOut, **LINK_ERRORS), tags=["offers"])
+@api_spec.validate(resp=Response(HTTP_200=PixelSetupOut, **ERRORS), tags=["offers"])
 def get_pixel_setup(offer_id: int):
     """The offer's pixel secret and a signed-pixel snippet: for its advertiser and admins only."""
     return pixel_setup(_own_offer(offer_id))
@@ -198,7 +194,7 @@ def get_pixel_setup(offer_id: int):
 
 @bp.post("/offers/<int:offer_id>/pixel/rotate-secret")
 @require_roles("admin", "advertiser")
-@api_spec.validate(resp=Response(HTTP_200=PixelSetupOut, **LINK_ERRORS), tags=["offers"])
+@api_spec.validate(resp=Response(HTTP_200=PixelSetupOut, **ERRORS), tags=["offers"])
 def rotate_pixel_secret(offer_id: int):
     """A new pixel secret; pages signing with the old one are refused (signing on) from now."""
     offer = _own_offer(offer_id)
@@ -242,7 +238,7 @@ def _insert_link(values: dict, custom_code: str | None) -> Link:
 
 @bp.post("/links")
 @require_roles("admin", "partner")
-@api_spec.validate(json=LinkIn, resp=Response(HTTP_201=LinkOut, **LINK_ERRORS), tags=["links"])
+@api_spec.validate(json=LinkIn, resp=Response(HTTP_201=LinkOut, **ERRORS), tags=["links"])
 def create_link(json: LinkIn):
     partner_id = owned_partner_id(principal(), json.partner_id)
     partner = db.session.get(Partner, partner_id)
@@ -259,7 +255,7 @@ def create_link(json: LinkIn):
 
 @bp.get("/links")
 @require_roles("admin", "finance", "advertiser", "partner")
-@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=LinkList, **LINK_ERRORS), tags=["links"])
+@api_spec.validate(query=ListQuery, resp=Response(HTTP_200=LinkList, **ERRORS), tags=["links"])
 def list_links(query: ListQuery):
     statement = links_visible_to(principal()).order_by(Link.id).limit(query.limit).offset(query.offset)
     return LinkList(items=[link_out(link) for link in db.session.scalars(statement)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -9,6 +10,9 @@ from sqlalchemy import select, update
 
 from core.api.apikeys import ApiKey, issue_key
 from core.db import db
+from core.people.accounts import create_person, find_person, set_password
+from core.people.models import Person
+from core.people.sessions import revoke_sessions
 from tracker.program.models import Advertiser, Link, Offer, Partner
 from tracker.services import tracker
 
@@ -74,6 +78,12 @@ def create_demo() -> dict:
     partner_keys = {
         code: issue_key("partner", partner_id=partner.id, label=DEMO_LABEL)[1] for code, partner in partners.items()
     }
+    people = [
+        _demo_person("admin@handoff.example", "admin"),
+        _demo_person("finance@handoff.example", "finance"),
+        _demo_person("advertiser@vendor.example", "advertiser", advertiser_id=advertiser.id),
+        *(_demo_person(f"{code}@partner.example", "partner", partner_id=p.id) for code, p in partners.items()),
+    ]
     db.session.commit()
     return {
         "base_url": base,
@@ -92,7 +102,23 @@ def create_demo() -> dict:
             for code, *_ in PARTNERS
         ],
         "keys": {role: keys[role] for role in ("admin", "finance", "advertiser")},
+        "people": people,
     }
+
+
+def _demo_person(email: str, role: str, partner_id: int | None = None, advertiser_id: int | None = None) -> dict:
+    """A demo person with a fresh password, like the keys: shown once, and the old one stops working."""
+    password = secrets.token_urlsafe(12)
+    person: Person | None = find_person(email)
+    if person is None:
+        create_person(email, password, role, partner_id=partner_id, advertiser_id=advertiser_id)
+    else:
+        set_password(person, password)
+        revoke_sessions(person.id)
+    organisation = (
+        {"partner_id": partner_id} if partner_id else {"advertiser_id": advertiser_id} if advertiser_id else {}
+    )
+    return {"email": email, "password": password, "role": role, **organisation}
 
 
 def describe_demo(summary: dict) -> str:
@@ -110,6 +136,10 @@ def describe_demo(summary: dict) -> str:
         lines.append(f"  {role:<11} {key}")
     for partner in summary["partners"]:
         lines.append(f"  partner    {partner['key']}  ({partner['name']})")
+    lines += ["", f"People (sign in at {summary['base_url']}/login; running demo again gives new passwords):"]
+    for person in summary["people"]:
+        organisation = next((f"{k.removesuffix('_id')} {v}" for k, v in person.items() if k.endswith("_id")), "")
+        lines.append(f"  {person['role']:<11} {person['email']:<28} {person['password']}  {organisation}".rstrip())
     lines += [
         "",
         f"Try: curl -H 'Authorization: Bearer {summary['keys']['admin']}' "

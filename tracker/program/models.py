@@ -14,8 +14,10 @@ OFFER_STATUSES = ("active", "paused")
 CONFLICT_RULES = ("token_wins", "binding_wins")
 PARTNER_STATUSES = ("active", "pending", "suspended")
 PARTNER_KINDS = ("affiliate", "reseller", "distributor", "agency", "cpa", "cross_marketing")
-# "human" is the only class counted as a click; the others are redirected but never attributed.
+# "human" is the only class counted as a click; the others are redirected but never attributed, except a
+# prefetch that the person's own visit confirms, which becomes "human" (tracker/clicks/confirmations.py).
 TRAFFIC_CLASSES = ("human", "bot", "preview", "prefetch", "head")
+PREFETCH_CONFIRMED_CHECK = "prefetch_confirmed_at IS NULL OR traffic = 'human'"
 SUB_IDS = ("sub1", "sub2", "sub3", "sub4", "sub5")
 # Where a conversion comes from: "api" is server to server with the advertiser's own key, "pixel" is a
 # URL any browser can call. tracker.attribution.models.SOURCES is this list.
@@ -137,6 +139,7 @@ class Click(Model):
     __tablename__ = "clicks"
     __table_args__ = (
         CheckConstraint(check_in("traffic", TRAFFIC_CLASSES), name="traffic"),
+        CheckConstraint(PREFETCH_CONFIRMED_CHECK, name="prefetch_confirmed"),
         Index("ix_clicks_partner_created", "partner_id", "created_at"),
         Index("ix_clicks_offer_created", "offer_id", "created_at"),
         Index("ix_clicks_link_visitor", "link_id", "visitor_hash", "created_at"),
@@ -166,3 +169,6 @@ class Click(Model):
     is_unique: Mapped[bool] = mapped_column(Boolean)
     deep_link: Mapped[str | None] = mapped_column(String(2048))
     referrer_host: Mapped[str | None] = mapped_column(String(255))
+    # Set when a prefetch was confirmed as the person's visit: the click is "human" from then on, and this
+    # keeps that it was a prefetch and when the visit was seen.
+    prefetch_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

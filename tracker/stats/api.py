@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from spectree import Response
 
 from core.api.auth import principal, require_roles
-from core.api.openapi import api_spec
+from core.api.openapi import ERRORS, api_spec
+from core.api.schemas import Strict
 from core.db import utcnow
 from tracker.stats.queries import GROUPINGS, program_stats
 
@@ -18,7 +19,7 @@ bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")
 MAX_RANGE_DAYS = 366
 
 
-class StatsQuery(BaseModel):
+class StatsQuery(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     from_: date | None = Field(None, alias="from", description="First day, inclusive (UTC). Default: 30 days ago.")
     to: date | None = Field(None, description="Last day, inclusive (UTC). Default: today.")
@@ -67,9 +68,7 @@ class StatsReport(BaseModel):
 
 @bp.get("/stats")
 @require_roles("admin", "finance", "advertiser", "partner")
-@api_spec.validate(
-    query=StatsQuery, resp=Response(HTTP_200=StatsReport, HTTP_401=None, HTTP_403=None, HTTP_422=None), tags=["stats"]
-)
+@api_spec.validate(query=StatsQuery, resp=Response(HTTP_200=StatsReport, **ERRORS), tags=["stats"])
 def stats(query: StatsQuery):
     first, last = query.days()
     rows, totals = program_stats(principal(), first, last, query.group_by)

@@ -57,6 +57,8 @@ def _key(value) -> str | None:
 
 def _click_counts(who, start, end, group_by) -> dict:
     group = _click_group(group_by).label("key")
+    # A confirmed prefetch is "human" (tracker/clicks/confirmations.py): counted, on its click's day, once
+    # confirmed; until then it is among bot_clicks with every other redirect nobody was shown.
     human = Click.traffic == "human"
     statement = (
         select(

@@ -187,7 +187,14 @@ def test_mark_paid_appends_paid_rows_and_a_later_clawback_is_netted_in_the_next_
     db.session.rollback()
     assert mark_paid(batch) == 1
     paid = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "paid"))
-    assert (paid.amount_minor, paid.payout_batch_id, batch.state) == (80000, batch.id, "paid")
+    assert (paid.amount_minor, paid.payout_batch_id, paid.partner_id, batch.state) == (
+        80000,
+        batch.id,
+        program.plain.id,
+        "paid",
+    )
+    assert paid.settles_id is None  # the line's payment; its item reads paid through the batch
+    assert program.owed(program.plain) == [("800.00", "paid")]
     assert program.balance(program.plain)["paid"] == "800.00"
     assert program.balance(program.plain)["payable"] == "0.00"
 
@@ -199,7 +206,7 @@ def test_mark_paid_appends_paid_rows_and_a_later_clawback_is_netted_in_the_next_
     second = create_batch(JULY, "RUB", PAYDAY, 0, "test")
     assert by_partner(second)[program.plain.id].amount_minor == 20000  # 1,000.00 less the 800.00 clawback
     approve_batch(second)
-    assert mark_paid(second) == 2
+    assert mark_paid(second) == 1  # one line: the bonus with the clawback netted
     balance = program.balance(program.plain)
     assert (balance["clawback"], balance["paid"], balance["payable"]) == ("0.00", "1000.00", "0.00")
     with pytest.raises(BatchError, match="nothing approved and unpaid"):
@@ -215,14 +222,16 @@ def test_a_commission_reversed_after_the_batch_was_built_is_paid_and_clawed_back
     batch = approve_batch(create_batch(JULY, "RUB", PAYDAY, 0, "test"))
     program.decide(conversion, "approve")
     program.decide(conversion, "reverse")
-    assert mark_paid(batch) == 2
+    assert mark_paid(batch) == 1
     reversed_accrual = db.session.scalar(
         select(LedgerEntry.id).where(LedgerEntry.conversion_id == conversion, LedgerEntry.kind == "accrued")
     )
     steps = db.session.execute(
         select(LedgerEntry.kind, LedgerEntry.amount_minor).where(LedgerEntry.settles_id == reversed_accrual)
     ).all()
-    assert sorted(steps) == [("approved", 80000), ("clawed_back", -80000), ("paid", 80000), ("reversed", -80000)]
+    assert sorted(steps) == [("approved", 80000), ("clawed_back", -80000), ("reversed", -80000)]
+    payments = db.session.execute(select(LedgerEntry.amount_minor).where(LedgerEntry.kind == "paid")).scalars()
+    assert list(payments) == [120000]  # the line: both commissions, the reversed one included
     assert program.owed(program.plain) == [("800.00", "reversed"), ("400.00", "paid")]
     balance = program.balance(program.plain)
     assert (balance["paid"], balance["clawback"], balance["payable"]) == ("1200.00", "-800.00", "-800.00")
@@ -267,9 +276,14 @@ def test_two_batches_at_once_never_claim_one_ledger_amount(program):
     items = db.session.execute(select(PayoutItem.ledger_entry_id, PayoutItem.batch_id)).all()
     assert len(items) == 18 and len({entry for entry, _ in items}) == 18
     assert len({batch for _, batch in items}) == 1
-    # The losers rebuilt from what was still open, found nothing, and said so.
+    # Builds take turns per currency: a loser was refused while the winner built, or came after it and
+    # found nothing left; none of them built a second batch.
     assert len(outcomes) == 4 and outcomes.count(items[0][1]) == 1
-    assert all(outcome == items[0][1] or "nothing approved and unpaid" in outcome for outcome in outcomes)
+    assert db.session.scalar(select(func.count()).select_from(PayoutBatch)) == 1
+    assert all(
+        outcome == items[0][1] or "being built right now" in outcome or "nothing approved and unpaid" in outcome
+        for outcome in outcomes
+    )
 
 
 def _csv_sums(body: bytes) -> dict[str, Decimal]:
@@ -324,12 +338,16 @@ def test_the_cli_builds_and_pays_a_batch(program, tmp_path):
     batch = db.session.scalar(select(PayoutBatch))
     assert runner.invoke(args=["payouts", "mark-paid", "--batch", str(batch.id)]).exit_code == 1
     approve_batch(batch)
-    paid = runner.invoke(args=["payouts", "mark-paid", "--batch", str(batch.id)])
-    assert "1 ledger rows appended" in paid.output
     out = tmp_path / "b.csv"
     exported = runner.invoke(args=["payouts", "export", "--batch", str(batch.id), "--format", "csv", "--out", str(out)])
-    assert exported.exit_code == 0, exported.output
+    assert exported.exit_code == 0 and "first export, stored at" in exported.output, exported.output
     assert _csv_sums(out.read_bytes())["gross"] == Decimal("2000.00")
+    paid = runner.invoke(args=["payouts", "mark-paid", "--batch", str(batch.id)])
+    assert "1 ledger rows appended" in paid.output
+    again = runner.invoke(args=["payouts", "export", "--batch", str(batch.id), "--format", "csv", "--out", str(out)])
+    assert again.exit_code == 0 and "repeat of the file first exported at" in again.output, again.output
+    never = runner.invoke(args=["payouts", "export", "--batch", str(batch.id), "--format", "xlsx", "--out", str(out)])
+    assert never.exit_code == 1 and "is paid and was never exported as xlsx" in never.output
 
 
 def _line_figures(batch, partner) -> tuple[int, int, int]:

@@ -20,6 +20,7 @@ from core.db import db
 from payouts.batches.lifecycle import approve_batch, create_batch, mark_paid
 from payouts.batches.models import PayoutBatch, PayoutLine
 from payouts.ledger.models import LedgerEntry
+from payouts.ledger.payments import is_paid
 from payouts.ledger.queries import balances
 from tests.factories import PartnerFactory
 from tests.payouts.batches.test_batches import JULY, PAYDAY, give_profile
@@ -103,15 +104,17 @@ def race(program, conversion: int, batch_id: int, reversal_holds_locks: bool) ->
 
 
 def settlement_steps() -> dict[int, list[str]]:
-    """Each accrual's settling steps, by accrual id."""
+    """Each accrual's settling steps, by accrual id, with 'paid' for an accrual its payout line paid."""
     accrual, step = LedgerEntry, aliased(LedgerEntry)
     rows = db.session.execute(
-        select(accrual.id, step.kind).outerjoin(step, step.settles_id == accrual.id).where(accrual.kind == "accrued")
+        select(accrual.id, step.kind, is_paid(accrual))
+        .outerjoin(step, step.settles_id == accrual.id)
+        .where(accrual.kind == "accrued")
     )
     steps: dict[int, list[str]] = {}
-    for accrual_id, kind in rows:
-        steps.setdefault(accrual_id, []).extend([kind] if kind else [])
-    return steps
+    for accrual_id, kind, paid in rows:
+        steps.setdefault(accrual_id, ["paid"] if paid else []).extend([kind] if kind else [])
+    return {accrual_id: sorted(kinds) for accrual_id, kinds in steps.items()}
 
 
 def assert_ledger_consistent(partner_ids: list[int]) -> str:

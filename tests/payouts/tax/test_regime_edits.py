@@ -61,3 +61,13 @@ def test_only_admin_and_finance_edit_regimes(app):
         "/api/v1/tax/regimes/ru_company_osno", json=OSNO, headers=auth("partner", partner_id=partner.id)
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("code", ["a%00b", "x" * 65, "a%01b", "%C3%A9t%C3%A9"])
+def test_a_regime_code_that_could_not_be_stored_is_422_and_names_no_edit(app, code):
+    # NUL and a key past VARCHAR(64) were a 500 on PostgreSQL; the others would have been stored as they came.
+    client, finance = app.test_client(), auth("finance")
+    saved = client.put(f"/api/v1/tax/regimes/{code}", json=copy.deepcopy(OSNO), headers=finance)
+    assert saved.status_code == 422, saved.json
+    assert [detail["field"] for detail in saved.json["details"]] == ["code"]
+    assert client.delete(f"/api/v1/tax/regimes/{code}/edit", headers=finance).status_code == 404

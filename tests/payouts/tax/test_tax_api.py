@@ -345,3 +345,12 @@ def test_cli_quote_refuses_bad_input_and_exits_1_when_blocked(app):
     assert bad_flag.exit_code == 2 and "true or false" in bad_flag.output
     blocked = run(app, "--regime", "us_foreign_w8", "--amount", "1", "--basis", "gross", "--date", "2026-03-01")
     assert blocked.exit_code == 1 and "BLOCKED: the tax profile needs 'services_abroad'" in blocked.output
+
+
+@pytest.mark.parametrize("field, value", [("amount", "1e30"), ("amount", "1e999999"), ("paid_this_year", "1e999999")])
+def test_a_quote_for_an_amount_past_any_payout_is_422_not_500(client, finance, field, value):
+    # The engine's rounding overflowed Decimal's context on these: a 500 before the bound.
+    body = {"regime": "ru_individual", "amount": "100", "basis": "gross", "payout_date": "2026-06-01", field: value}
+    response = client.post("/api/v1/tax/quotes", json=body, headers=finance)
+    assert response.status_code == 422, response.json
+    assert [detail["field"] for detail in response.json["details"]] == [field]

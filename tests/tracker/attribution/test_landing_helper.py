@@ -18,6 +18,7 @@ from tests.conftest import require_service
 from tests.factories import LinkFactory, OfferFactory
 from tests.tracker.helpers import CHROME
 from tracker.attribution.models import Conversion
+from tracker.program.models import Click
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LANDING = """<!doctype html><html><head><title>Fabrikam ERP</title>
@@ -119,3 +120,19 @@ def test_helper_keeps_the_token_shows_the_reference_and_fires_a_conversion_witho
     colleague.wait_for_selector("#lead input[name=atk]", state="attached")
     assert colleague.get_attribute("#lead input[name=atk]", "value") == token
     assert colleague.context.cookies([handoff_url, landing_url]) == []
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_the_helper_confirms_a_prefetched_click_when_the_page_is_shown(browser, sites):
+    handoff_url, _ = sites
+    page = browser.new_context(user_agent=CHROME).new_page()
+
+    # The redirect the browser fetched ahead of the person, now shown to them: no second request to /c/.
+    def as_prefetch(route):
+        route.continue_(headers={**route.request.headers, "purpose": "prefetch"})
+
+    page.route(f"{handoff_url}/c/**", as_prefetch)
+    page.goto(f"{handoff_url}/c/erp-link")
+    page.wait_for_function("document.querySelector('[data-handoff-ref]').textContent.length > 3")
+    click = wait_for(lambda: db.session.scalar(select(Click).where(Click.prefetch_confirmed_at.is_not(None))))
+    assert click is not None and (click.traffic, click.is_unique) == ("human", True)

@@ -344,6 +344,8 @@ def test_openapi_describes_every_endpoint(app):
         "/api/v1/payout-batches",
         "/api/v1/payout-batches/{batch_id}",
         "/api/v1/payout-batches/{batch_id}/approve",
+        "/api/v1/payout-batches/{batch_id}/void",
+        "/api/v1/payout-batches/{batch_id}/rebuild",
         "/api/v1/payout-batches/{batch_id}/mark-paid",
         "/api/v1/payout-batches/{batch_id}/export.csv",
         "/api/v1/payout-batches/{batch_id}/export.xlsx",
@@ -352,5 +354,6 @@ def test_openapi_describes_every_endpoint(app):
         "/api/v1/payout-batches/{batch_id}/statements/{partner_id}.html",
         "/api/v1/payout-batches/{batch_id}/invoices/{partner_id}.html",
         "/api/v1/tax/regimes/{code}",
+        "/api/v1/tax/regimes/{code}/edit",
     }
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"

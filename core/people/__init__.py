@@ -1,0 +1,20 @@
+"""People who sign in to the portal: accounts, sessions, password resets, and what every page needs from them.
+
+Feature pages protect themselves with ``core.people.access.require_person(*roles)`` and read the signed-in
+person with ``core.people.access.current_person()``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.settings import Settings
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    from core.people import browser, views
+    from core.people.cli import users_group
+
+    browser.init_app(app, settings)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(users_group)
