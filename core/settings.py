@@ -50,6 +50,8 @@ class Settings:
     rate_limit_pixel: str = "120/minute"
     rate_limit_pixel_errors: str = "30/minute"
     rate_limit_unknown_links: str = "60/minute"
+    # The landing helper's token lookups (/t/ref) per network: one per page view that carries a token.
+    rate_limit_landing_helper: str = "600/minute"
     # POST /login and /password/forgot per client address, on top of the per-person lock-out.
     rate_limit_logins: str = "10/minute"
     # A portal session ends after this long without a page request, and this long after sign-in in any case.
@@ -178,6 +180,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_pixel=_env_rate_limit(environ, "RATE_LIMIT_PIXEL", "120/minute"),
         rate_limit_pixel_errors=_env_rate_limit(environ, "RATE_LIMIT_PIXEL_ERRORS", "30/minute"),
         rate_limit_unknown_links=_env_rate_limit(environ, "RATE_LIMIT_UNKNOWN_LINKS", "60/minute"),
+        rate_limit_landing_helper=_env_rate_limit(environ, "RATE_LIMIT_LANDING_HELPER", "600/minute"),
         rate_limit_logins=_env_rate_limit(environ, "RATE_LIMIT_LOGINS", "10/minute"),
         session_idle_minutes=_env_int(environ, "SESSION_IDLE_MINUTES", 120, minimum=1),
         session_max_hours=_env_int(environ, "SESSION_MAX_HOURS", 24, minimum=1),

@@ -163,6 +163,7 @@ SMALL_RATE_LIMITS = dict(
     rate_limit_pixel="5/hour",
     rate_limit_pixel_errors="2/hour",
     rate_limit_unknown_links="3/hour",
+    rate_limit_landing_helper="4/hour",
 )
 
 

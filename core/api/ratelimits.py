@@ -137,6 +137,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             "pixel": settings.rate_limit_pixel,
             "pixel_errors": settings.rate_limit_pixel_errors,
             "unknown_links": settings.rate_limit_unknown_links,
+            "landing_helper": settings.rate_limit_landing_helper,
             "logins": settings.rate_limit_logins,
         },
     )

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from sqlalchemy import func, select
 
-from core.api.ratelimits import limited, rate_limits
+from core.api.ratelimits import limited, rate_limits, too_many_requests
 from core.db import db, utcnow
 from tracker.attribution.conversions import ConversionInput, InvalidConversion, record_conversion
 from tracker.attribution.models import Conversion, PixelError
@@ -160,6 +160,9 @@ def _confirm_prefetch(click_id: int, now: datetime) -> None:
 @bp.get("/t/ref")
 def reference_for_token():
     """Turn a valid click token into its reference code, for the landing helper to show; confirm a prefetch."""
+    retry_after = rate_limits().hit("landing_helper", ip_prefix(request.remote_addr))
+    if retry_after is not None:
+        return _cors(too_many_requests(retry_after))
     token = request.args.get("atk", "")
     try:
         claims = tokens.verify_token(tracker().token_key, token)
