@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import core.api.auth
 import core.api.errors
 import core.api.limits
+import core.api.pages
 import core.api.ratelimits
 import core.cli
 import core.config_cache
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     core.api.errors.init_app(app)
     core.cli.init_app(app)
     core.people.init_app(app, settings)
+    app.register_blueprint(core.api.pages.bp)
     core.i18n.init_app(app)
     app.register_blueprint(health_bp)
     tracker.init_app(app, settings, redis)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 
-from core.api.apikeys import ROLES, issue_key
+from core.api.apikeys import ROLES, ApiKey, all_keys, find_keys, issue_key, key_owner, revoke_key
 from core.db import db
 from core.settings import PROJECT_ROOT
 from core.worker import BackgroundWorker
@@ -36,7 +37,7 @@ def migrate_command(revision: str) -> None:
 
 @click.group("keys")
 def keys_group() -> None:
-    """Create API keys."""
+    """Create, list and revoke API keys."""
 
 
 @keys_group.command("create")
@@ -52,6 +53,48 @@ def create_key_command(role: str, advertiser_id: int | None, partner_id: int | N
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     click.echo(plaintext)
+
+
+def _when(moment: datetime | None, never: str = "never") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else never
+
+
+@keys_group.command("list")
+def list_keys_command() -> None:
+    """List every key: id, prefix, role, owner, label, created, last used (UTC), revoked."""
+    click.echo(
+        f"{'id':>5}  {'prefix':<13}{'role':<11}{'owner':<32}{'label':<20}{'created':<17} {'last used':<17} revoked"
+    )
+    for key in all_keys():
+        owner = key_owner(key)
+        click.echo(
+            f"{key.id:>5}  {key.display_prefix:<13}{key.role:<11}{owner or '-'!s:<32}{key.label or '-':<20}"
+            f"{_when(key.created_at):<17} {_when(key.last_used_at):<17} {_when(key.revoked_at, 'no')}"
+        )
+
+
+@keys_group.command("revoke")
+@click.option("--id", "key_id", type=int, help="The key's id, as `keys list` shows it.")
+@click.option("--prefix", help="The start of the key, as `keys list` shows it.")
+def revoke_key_command(key_id: int | None, prefix: str | None) -> None:
+    """Revoke one key, by id or prefix; it is refused from the next request on."""
+    if (key_id is None) == (prefix is None):
+        raise click.UsageError("give either --id or --prefix")
+    key = _one_key(find_keys(key_id=key_id, prefix=prefix), f"id {key_id}" if prefix is None else f"prefix {prefix!r}")
+    if not revoke_key(key):
+        click.echo(f"key {key.id} ({key.display_prefix}) was already revoked at {_when(key.revoked_at)} UTC")
+        return
+    db.session.commit()
+    click.echo(f"key {key.id} ({key.display_prefix}) revoked")
+
+
+def _one_key(found: list[ApiKey], described: str) -> ApiKey:
+    if not found:
+        raise click.ClickException(f"no key with {described}")
+    if len(found) > 1:
+        ids = ", ".join(str(key.id) for key in found)
+        raise click.ClickException(f"{len(found)} keys match {described} (ids {ids}); give --id or a longer prefix")
+    return found[0]
 
 
 @click.command("worker")

@@ -28,6 +28,8 @@ from core.db import db
 from core.settings import Settings
 from tests.services import postgres_url, redis_client
 
+# The browser tests' fixtures (``browser``, ``site``), available to every test module.
+pytest_plugins = ["tests.browser"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_SECRET = "test-secret-" + "x" * 40
 

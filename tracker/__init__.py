@@ -1,4 +1,4 @@
-"""Tracking: the program (advertisers, offers, partners, links), clicks, attribution, postbacks, stats."""
+"""Tracking: the program (advertisers, offers, partners, links), banners, clicks, attribution, postbacks, stats."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ def init_app(app, settings, redis) -> None:
     from tracker.attribution import api as attribution_api
     from tracker.attribution import pixel
     from tracker.clicks import redirect
+    from tracker.creatives import api as creatives_api
+    from tracker.creatives import files as banner_files
     from tracker.postbacks import api as postbacks_api
     from tracker.postbacks.delivery import deliver_due
     from tracker.program import api as program_api
@@ -31,6 +33,8 @@ def init_app(app, settings, redis) -> None:
         stats_api.bp,
         attribution_api.bp,
         postbacks_api.bp,
+        creatives_api.bp,
+        banner_files.bp,
     ):
         app.register_blueprint(blueprint)
     app.cli.add_command(demo_command)

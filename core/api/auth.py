@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
-from core.api.apikeys import find_active_key, hash_key
+from core.api.apikeys import LAST_USED_RESOLUTION, find_active_key, hash_key, record_key_use
 from core.api.errors import ApiError
 from core.api.ratelimits import rate_limits
 from core.config_cache import VersionedCache
+from core.db import db
 
 P = ParamSpec("P")
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 _PRINCIPAL_KEY = "handoff.principal"
+_USE_STAMPED = "handoff.key_use_stamped"
 # Keys found active, per worker, while no key was issued or revoked since (core.config_cache); a busy
 # integration's requests skip the key lookup, and a revocation is seen by the very next request.
 _KEYS: VersionedCache[Principal] = VersionedCache("api-keys")
@@ -49,9 +55,30 @@ def _authenticate() -> Principal:
     plaintext = credentials.strip()
     try:
         # By the key's hash, never the key itself; a revocation bumps the cache's version (ApiKey is watched).
-        return _KEYS.get(hash_key(plaintext), lambda: _load_principal(plaintext))
+        who = _KEYS.get(hash_key(plaintext), lambda: _load_principal(plaintext))
     except _UnknownKey:
         raise ApiError(401, "unknown or revoked API key") from None
+    _stamp_use(who)
+    return who
+
+
+def _stamp_use(who: Principal) -> None:
+    """Record the key's use at most once a minute per worker, so a busy key's requests rarely write.
+
+    This runs before the view has done anything, so committing here commits only the stamp. A failed
+    stamp is logged and never refuses the request: "last used" is for people, not for access.
+    """
+    stamped: dict[int, float] = current_app.extensions.setdefault(_USE_STAMPED, {})
+    now = time.monotonic()
+    if now - stamped.get(who.key_id, -float("inf")) < LAST_USED_RESOLUTION.total_seconds():
+        return
+    stamped[who.key_id] = now
+    try:
+        record_key_use(who.key_id)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.warning("could not record the use of API key #%s: %s", who.key_id, exc)
 
 
 def _authenticate_limited() -> Principal:

@@ -10,10 +10,10 @@ Revises: 0006_tax_regime_edits
 Create Date: 2026-12-02
 """
 
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
+
+from migrations.sqlite_rebuilds import sqlite_foreign_keys_off
 
 revision = "0007_offer_server_defaults"
 down_revision = "0006_tax_regime_edits"
@@ -28,26 +28,8 @@ DEFAULTS = (
 )
 
 
-@contextmanager
-def _sqlite_foreign_keys_off():
-    """SQLite rebuilds ``offers`` to change a default, and dropping the old copy while links, clicks and
-    conversions point at it fails when foreign keys are enforced. The PRAGMA only takes effect outside a
-    transaction, hence the autocommit blocks; the setting the connection had is restored afterwards."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    enforced = bind.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    with op.get_context().autocommit_block():
-        bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    yield
-    if enforced:
-        with op.get_context().autocommit_block():
-            bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-
-
 def _set_defaults(to_default: bool) -> None:
-    with _sqlite_foreign_keys_off(), op.batch_alter_table("offers", schema=None) as batch_op:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("offers", schema=None) as batch_op:
         for column, type_, default in DEFAULTS:
             batch_op.alter_column(
                 column, existing_type=type_, existing_nullable=False, server_default=default if to_default else None

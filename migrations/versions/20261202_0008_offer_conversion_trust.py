@@ -11,10 +11,11 @@ Create Date: 2026-12-02
 """
 
 import secrets
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
+
+from migrations.sqlite_rebuilds import sqlite_foreign_keys_off
 
 revision = "0008_offer_conversion_trust"
 down_revision = "0007_offer_server_defaults"
@@ -32,24 +33,6 @@ FILLED = (
 )
 
 
-@contextmanager
-def _sqlite_foreign_keys_off():
-    """SQLite rebuilds ``offers`` to change it, and dropping the old copy while links, clicks and
-    conversions point at it fails when foreign keys are enforced. The PRAGMA only takes effect outside a
-    transaction, hence the autocommit blocks; the setting the connection had is restored afterwards."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    enforced = bind.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    with op.get_context().autocommit_block():
-        bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    yield
-    if enforced:
-        with op.get_context().autocommit_block():
-            bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-
-
 def _give_each_offer_a_secret() -> None:
     bind = op.get_bind()
     offers = sa.table("offers", sa.column("id", sa.Integer()), sa.column("pixel_secret", sa.String()))
@@ -58,7 +41,7 @@ def _give_each_offer_a_secret() -> None:
 
 
 def upgrade() -> None:
-    with _sqlite_foreign_keys_off():
+    with sqlite_foreign_keys_off():
         with op.batch_alter_table("offers", schema=None) as batch_op:
             for column, type_, default in FILLED:
                 batch_op.add_column(sa.Column(column, type_, nullable=False, server_default=default))
@@ -72,7 +55,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with _sqlite_foreign_keys_off(), op.batch_alter_table("offers", schema=None) as batch_op:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("offers", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_offers_review_above"), type_="check")
         for column in (
             "review_above_currency",

@@ -10,10 +10,10 @@ Revises: 0008_offer_conversion_trust
 Create Date: 2026-12-02
 """
 
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
+
+from migrations.sqlite_rebuilds import sqlite_foreign_keys_off
 
 revision = "0009_batch_lifecycle"
 down_revision = "0008_offer_conversion_trust"
@@ -25,24 +25,8 @@ STATES = "state IN ('draft', 'approved', 'exported', 'paid', 'voided')"
 VOIDED = "(state = 'voided') = (voided_at IS NOT NULL)"
 
 
-@contextmanager
-def _sqlite_foreign_keys_off():
-    """As in 0008: the PRAGMA only takes effect outside a transaction; the setting is restored afterwards."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    enforced = bind.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    with op.get_context().autocommit_block():
-        bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    yield
-    if enforced:
-        with op.get_context().autocommit_block():
-            bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-
-
 def upgrade() -> None:
-    with _sqlite_foreign_keys_off(), op.batch_alter_table("payout_batches", schema=None) as batch_op:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("payout_batches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("voided_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("voided_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("void_reason", sa.Text(), nullable=True))
@@ -79,7 +63,7 @@ def downgrade() -> None:
     op.execute("UPDATE payout_batches SET rebuilt_from_id = NULL")
     op.execute("DELETE FROM payout_lines WHERE batch_id IN (SELECT id FROM payout_batches WHERE state = 'voided')")
     op.execute("DELETE FROM payout_batches WHERE state = 'voided'")
-    with _sqlite_foreign_keys_off(), op.batch_alter_table("payout_batches", schema=None) as batch_op:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("payout_batches", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payout_batches_voided"), type_="check")
         batch_op.drop_constraint(op.f("ck_payout_batches_state"), type_="check")
         batch_op.create_check_constraint(op.f("ck_payout_batches_state"), STATES_BEFORE)

@@ -9,10 +9,10 @@ Revises: 0009_batch_lifecycle
 Create Date: 2026-12-02
 """
 
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
+
+from migrations.sqlite_rebuilds import sqlite_foreign_keys_off
 
 revision = "0010_click_prefetch"
 down_revision = "0009_batch_lifecycle"
@@ -23,27 +23,13 @@ CONSTRAINT = "ck_clicks_prefetch_confirmed"
 CHECK = "prefetch_confirmed_at IS NULL OR traffic = 'human'"
 
 
-@contextmanager
-def _sqlite_foreign_keys_off():
-    """SQLite rebuilds ``clicks`` to add a check, and dropping the old copy while conversions point at it
-    fails when foreign keys are enforced; the PRAGMA only takes effect outside a transaction (see 0008)."""
-    bind = op.get_bind()
-    enforced = bind.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    with op.get_context().autocommit_block():
-        bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    yield
-    if enforced:
-        with op.get_context().autocommit_block():
-            bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.add_column("clicks", sa.Column("prefetch_confirmed_at", sa.DateTime(), nullable=True))
         op.execute(f"ALTER TABLE clicks ADD CONSTRAINT {CONSTRAINT} CHECK ({CHECK}) NOT VALID")
         op.execute(f"ALTER TABLE clicks VALIDATE CONSTRAINT {CONSTRAINT}")
         return
-    with _sqlite_foreign_keys_off(), op.batch_alter_table("clicks", schema=None) as batch_op:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("clicks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("prefetch_confirmed_at", sa.DateTime(), nullable=True))
         batch_op.create_check_constraint(op.f(CONSTRAINT), CHECK)
 
@@ -53,6 +39,6 @@ def downgrade() -> None:
         op.drop_constraint(op.f(CONSTRAINT), "clicks", type_="check")
         op.drop_column("clicks", "prefetch_confirmed_at")
         return
-    with _sqlite_foreign_keys_off(), op.batch_alter_table("clicks", schema=None) as batch_op:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("clicks", schema=None) as batch_op:
         batch_op.drop_constraint(op.f(CONSTRAINT), type_="check")
         batch_op.drop_column("prefetch_confirmed_at")

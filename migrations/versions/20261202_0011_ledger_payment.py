@@ -12,10 +12,10 @@ Revises: 0010_click_prefetch
 Create Date: 2026-12-02
 """
 
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
+
+from migrations.sqlite_rebuilds import sqlite_foreign_keys_off
 
 revision = "0011_ledger_payment"
 down_revision = "0010_click_prefetch"
@@ -30,26 +30,8 @@ BATCH_FK = "fk_ledger_entries_payout_batch_id_payout_batches"
 LINE_FK = "fk_ledger_entries_payout_line_id_payout_lines"
 
 
-@contextmanager
-def _sqlite_foreign_keys_off():
-    """SQLite rebuilds ``ledger_entries`` to change its checks, and dropping the old copy while payout
-    items and the ledger's own settling rows point at it fails when foreign keys are enforced. The PRAGMA
-    only takes effect outside a transaction, hence the autocommit blocks; the setting is restored."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    enforced = bind.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    with op.get_context().autocommit_block():
-        bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    yield
-    if enforced:
-        with op.get_context().autocommit_block():
-            bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-
-
 def upgrade() -> None:
-    with _sqlite_foreign_keys_off(), op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("payout_line_id", sa.Integer(), nullable=True))
         batch_op.drop_constraint(op.f("ck_ledger_entries_settles"), type_="check")
         batch_op.create_check_constraint(op.f("ck_ledger_entries_settles"), NEW_SETTLES)
@@ -77,7 +59,7 @@ def _line_payments_to_item_payments() -> None:
 
 def downgrade() -> None:
     _line_payments_to_item_payments()
-    with _sqlite_foreign_keys_off(), op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_constraint("uq_ledger_entries_payout_line", type_="unique")
         batch_op.drop_constraint(op.f(LINE_FK), type_="foreignkey")
         batch_op.drop_constraint(op.f(BATCH_FK), type_="foreignkey")

@@ -13,6 +13,7 @@ from core.db import db
 from core.people.accounts import create_person, find_person, set_password
 from core.people.models import Person
 from core.people.sessions import revoke_sessions
+from tracker.creatives.files import add_sample_banners
 from tracker.program.models import Advertiser, Link, Offer, Partner
 from tracker.services import tracker
 
@@ -50,6 +51,7 @@ def create_demo() -> dict:
     # The demo landing page is rendered here, by the server that holds the secret, as an advertiser's
     # own thank-you page would be: it signs its pixel, so the demo's conversions need no review.
     offer.pixel_signing = True
+    banners = add_sample_banners(offer, created_by=DEMO_LABEL)
     partners: dict[str, Partner] = {}
     links: dict[str, Link] = {}
     for code, name, kind, country, tier, parent_code in PARTNERS:
@@ -88,7 +90,13 @@ def create_demo() -> dict:
     return {
         "base_url": base,
         "advertiser": {"id": advertiser.id, "name": advertiser.name},
-        "offer": {"id": offer.id, "slug": offer.slug, "landing_url": offer.landing_url},
+        "offer": {
+            "id": offer.id,
+            "slug": offer.slug,
+            "landing_url": offer.landing_url,
+            "banners": len(banners),
+            "banners_api": f"{base}/api/v1/banners?offer={offer.slug}",
+        },
         "partners": [
             {
                 "id": partners[code].id,

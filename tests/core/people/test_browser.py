@@ -5,56 +5,18 @@ Screenshots of each step go to tests/artifacts/screens/ (not committed).
 
 from __future__ import annotations
 
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from core.settings import PROJECT_ROOT
-from tests.conftest import require_service
+from tests.browser import screenshot
 from tests.core.people.helpers import PASSWORD, make_person
 from tests.factories import LinkFactory, PartnerFactory
 from tests.tracker.helpers import CHROME
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENS = PROJECT_ROOT / "tests" / "artifacts" / "screens"
 pytestmark = pytest.mark.usefixtures("compiled_catalogues")
 
 
-@pytest.fixture
-def browser():
-    require_service(CHROMIUM is not None, "Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def site(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
 def shot(page, name: str) -> None:
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"people-{name}.png"), full_page=True)
+    screenshot(page, f"people-{name}")
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -14,13 +12,12 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from core.db import db
-from tests.conftest import require_service
+from tests.browser import serve_in_thread
 from tests.factories import LinkFactory, OfferFactory
 from tests.tracker.helpers import CHROME
 from tracker.attribution.models import Conversion
 from tracker.program.models import Click
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LANDING = """<!doctype html><html><head><title>Fabrikam ERP</title>
 <script src="{handoff}/t.js" data-offer="erp" async></script></head>
 <body><p>Your partner reference: <strong data-handoff-ref>…</strong></p>
@@ -28,34 +25,6 @@ LANDING = """<!doctype html><html><head><title>Fabrikam ERP</title>
 <a id="next" href="/pricing.html">Pricing</a>
 <button id="convert" onclick="Handoff.convert({{event: 'lead', order_id: 'FORM-1'}})">Send</button>
 </body></html>"""
-
-
-@pytest.fixture
-def browser():
-    require_service(CHROMIUM is not None, "Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def serve_in_thread(server):
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server
 
 
 @pytest.fixture

@@ -334,6 +334,7 @@ def test_openapi_describes_every_endpoint(app):
         "/api/v1/postback",
         "/api/v1/postback/deliveries",
         "/api/v1/postback/test",
+        "/api/v1/banners",
         "/api/v1/partners/{partner_id}/tax-profile",
         "/api/v1/tax/regimes",
         "/api/v1/tax/quotes",
