@@ -27,7 +27,7 @@ from payouts.batches.models import MONEY_FIELDS, PayoutBatch, PayoutItem, Payout
 from payouts.batches.year_to_date import year_to_date, year_to_date_per_regime
 from payouts.ledger.entries import SYSTEM_ACTOR
 from payouts.ledger.locks import lock_partners
-from payouts.ledger.models import LedgerEntry
+from payouts.ledger.models import SETTLEMENT_COLUMNS, LedgerEntry
 from payouts.tax.engine.quote import TaxQuote, active_regimes, quote
 from payouts.tax.models import TaxProfile
 from payouts.tax.profiles import engine_inputs, payability
@@ -401,20 +401,8 @@ def _claw_back_reversed_items(batch: PayoutBatch, now: datetime) -> None:
         .join(accrual, accrual.id == reversal.settles_id)
         .where(reversal.kind == "reversed")
     )
-    columns = [
-        "partner_id",
-        "offer_id",
-        "conversion_id",
-        "kind",
-        "settles_id",
-        "amount_minor",
-        "currency",
-        "actor",
-        "reason",
-        "created_at",
-    ]
     # ON CONFLICT DO NOTHING on the unique (settles_id, kind): an accrual is clawed back once, whatever ran first.
-    db.session.execute(dialect_insert(LedgerEntry).from_select(columns, owed_back).on_conflict_do_nothing())
+    db.session.execute(dialect_insert(LedgerEntry).from_select(SETTLEMENT_COLUMNS, owed_back).on_conflict_do_nothing())
 
 
 def totals(batch: PayoutBatch) -> dict[str, int]:

@@ -21,7 +21,7 @@ from payouts.commissions.calculation import CommissionLine, CommissionRefused, c
 from payouts.commissions.models import CommissionPlan
 from payouts.commissions.rules import PlanError, PlanRules, parse_plan
 from payouts.ledger.locks import lock_partners
-from payouts.ledger.models import LedgerEntry
+from payouts.ledger.models import SETTLEMENT_COLUMNS, LedgerEntry
 from payouts.ledger.payments import is_paid
 from payouts.ledger.volume import volume_before
 from tracker.attribution.models import Conversion
@@ -170,19 +170,7 @@ def approve_due(now: datetime | None = None) -> int:
         .join(Conversion, Conversion.id == accrual.conversion_id)
         .where(accrual.kind == "accrued", accrual.approve_after <= now, _payable_conversions(), ~settled)
     )
-    columns = [
-        "partner_id",
-        "offer_id",
-        "conversion_id",
-        "kind",
-        "settles_id",
-        "amount_minor",
-        "currency",
-        "actor",
-        "reason",
-        "created_at",
-    ]
-    statement = dialect_insert(LedgerEntry).from_select(columns, due)
+    statement = dialect_insert(LedgerEntry).from_select(SETTLEMENT_COLUMNS, due)
     # Counted from RETURNING: drivers disagree on rowcount for INSERT ... SELECT (psycopg reports 0).
     approved = len(db.session.execute(statement.on_conflict_do_nothing().returning(LedgerEntry.id)).all())
     db.session.commit()

@@ -22,7 +22,20 @@ from core.db import Model, UtcDateTime, check_in, utcnow
 
 ENTRY_KINDS = ("accrued", "approved", "reversed", "clawed_back", "paid", "adjusted")
 ITEM_KINDS = ("accrued", "adjusted")  # rows that stand alone; every other kind but 'paid' settles another row
-ROLES = ("partner", "parent")  # the converting partner, or its parent earning an override on it
+ROLES = ("partner", "parent")
+# The columns an INSERT ... SELECT fills for a row that settles an item (an approval, a clawback), in order.
+SETTLEMENT_COLUMNS = (
+    "partner_id",
+    "offer_id",
+    "conversion_id",
+    "kind",
+    "settles_id",
+    "amount_minor",
+    "currency",
+    "actor",
+    "reason",
+    "created_at",
+)  # the converting partner, or its parent earning an override on it
 
 
 class LedgerEntry(Model):
