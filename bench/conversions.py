@@ -86,7 +86,7 @@ def write_tokens(secret: str, clicks: int, path: Path) -> None:
     path.write_text("\n".join(issue_token(key, CLICK_ID_BASE + i, now) for i in ids) + "\n")
 
 
-def run_wrk(port: int, mode: str, duration: int, env: dict) -> dict:
+def run_wrk(port: int, mode: str, duration: int, env: dict, groups: dict[str, int] | None = None) -> dict:
     cmd = [
         "wrk",
         "-t2",
@@ -99,14 +99,18 @@ def run_wrk(port: int, mode: str, duration: int, env: dict) -> dict:
         str(LUA),
         f"http://{bench.HOST}:{port}/api/v1/conversions",
     ]
+    before = bench.cpu_snapshot(groups or {})
     done = subprocess.run(
         cmd, env={**os.environ, **env, "BENCH_MODE": mode}, capture_output=True, text=True, timeout=duration + 60
     )
+    after = bench.cpu_snapshot(groups or {})
     line = next((out for out in done.stdout.splitlines() if out.startswith("BENCH_RESULT ")), None)
     if done.returncode != 0 or line is None:
         sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     result = json.loads(line.removeprefix("BENCH_RESULT "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    # Each party's CPU per conversion, whatever share of the two cores it got: what limits the rate.
+    result["cpu"] = bench.cpu_budget(before, after, result["requests"], result["duration_us"] / 1e6)
     return result
 
 
@@ -149,6 +153,7 @@ def main() -> None:
             )
         )
         bench.wait_ready(web, port, "/healthz", 200)
+        groups = {"web": processes[0].pid, "worker": processes[1].pid}
         load_env = {
             "BENCH_KEY": demo["keys"]["advertiser"],
             "BENCH_TOKENS": str(work / "tokens.txt"),
@@ -157,7 +162,8 @@ def main() -> None:
         run_wrk(port, "token", 3, {**load_env, "BENCH_RUN": "warmup"})
         results = {}
         for mode in ("token", "customer"):
-            result = run_wrk(port, mode, args.duration, {**load_env, "BENCH_RUN": mode})
+            bench.wait_quiet()
+            result = run_wrk(port, mode, args.duration, {**load_env, "BENCH_RUN": mode}, groups)
             result["stored"] = stored_by_carrier(db_url, mode)
             results[mode] = result
     finally:
@@ -178,6 +184,8 @@ def report(results: dict, args) -> None:
             f"{mode:<12} {result['rps']:>8.0f} {result['latency_us']['p50'] / 1000:>8.1f} "
             f"{result['latency_us']['p99'] / 1000:>8.1f} {created:>8}  {result['stored']}"
         )
+        spent = result["cpu"]["ms_per_request"]
+        print(f"{'':<12} CPU ms per conversion: " + ", ".join(f"{k} {v:.2f}" for k, v in spent.items()))
         other = {k: v for k, v in result["statuses"].items() if k != "201"}
         if other:
             print(f"{'':<12} other statuses: {other}")

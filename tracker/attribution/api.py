@@ -37,6 +37,7 @@ from tracker.attribution.schemas import (
     StatusChangeIn,
 )
 from tracker.program.models import Offer, Partner
+from tracker.program.offer_cache import offer_for_conversion
 from tracker.program.scopes import may_manage_offer, owned_partner_id, rows_visible_to
 from tracker.services import tracker
 
@@ -78,8 +79,7 @@ def conversion_out(conversion: Conversion, with_events: bool = False) -> Convers
 
 
 def _own_offer(who: Principal, reference) -> Offer:
-    column = Offer.id if isinstance(reference, int) else Offer.slug
-    offer = db.session.scalar(select(Offer).where(column == reference))
+    offer = offer_for_conversion(reference)
     if offer is None or not may_manage_offer(who, offer):
         raise ApiError(404, f"offer {reference!r} not found among this key's offers")
     return offer

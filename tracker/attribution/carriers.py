@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, Select, bindparam, func, or_, select
 
 from core.db import db, utcnow
 from tracker.attribution.customers import CustomerKeys, company_domain_of
@@ -26,12 +28,17 @@ from tracker.program.models import Click, Offer, Partner
 MIN_SECONDS_AFTER_CLICK = 10
 # More clicks than this from one /24 on one offer within an hour of the click looks like a farm.
 BURST_CLICKS_PER_HOUR = 20
+# A conversion reads its click's columns, never changes them through the ORM (a confirmation is one UPDATE),
+# so a plain row does: loading the click as a mapped object costs a conversion more CPU than its query.
+_CLICK_BY_ID = select(*Click.__table__.columns).where(Click.__table__.c.id == bindparam("id"))
+_PARTNER_EMAIL = select(Partner.__table__.c.contact_email).where(Partner.__table__.c.id == bindparam("id"))
+_CLICK_BY_REFERENCE = select(*Click.__table__.columns).where(Click.__table__.c.ref_code == bindparam("code"))
 
 
 @dataclass
 class Attribution:
     partner_id: int | None = None
-    click: Click | None = None
+    click: Row[Any] | None = None  # the click's columns (_CLICK_BY_ID)
     carrier: str | None = None
     review_reasons: list[str] = field(default_factory=list)
     notes: dict = field(default_factory=dict)
@@ -75,8 +82,8 @@ def _refused(result: Attribution) -> set[str]:
 
 
 def _usable_click(
-    offer: Offer, click: Click | None, occurred_at: datetime, carrier: str, result: Attribution
-) -> Click | None:
+    offer: Offer, click: Row[Any] | None, occurred_at: datetime, carrier: str, result: Attribution
+) -> Row[Any] | None:
     if click is None:
         result.refuse(carrier, "no stored click for it")
     elif click.offer_id != offer.id:
@@ -96,7 +103,7 @@ def _usable_click(
     return None
 
 
-def _click_from_token(offer, token, occurred_at, key, result) -> Click | None:
+def _click_from_token(offer, token, occurred_at, key, result) -> Row[Any] | None:
     if not token:
         return None
     try:
@@ -104,10 +111,11 @@ def _click_from_token(offer, token, occurred_at, key, result) -> Click | None:
     except tokens.InvalidToken as exc:
         result.refuse("token", f"invalid token: {exc}")
         return None
-    return _usable_click(offer, db.session.get(Click, claims.click_id), occurred_at, "token", result)
+    click = db.session.execute(_CLICK_BY_ID, {"id": claims.click_id}).first()
+    return _usable_click(offer, click, occurred_at, "token", result)
 
 
-def _click_from_reference(offer, ref_code, occurred_at, result) -> Click | None:
+def _click_from_reference(offer, ref_code, occurred_at, result) -> Row[Any] | None:
     if not ref_code:
         return None
     try:
@@ -115,7 +123,7 @@ def _click_from_reference(offer, ref_code, occurred_at, result) -> Click | None:
     except refcodes.InvalidReference as exc:
         result.refuse("ref_code", str(exc))
         return None
-    click = db.session.scalar(select(Click).where(Click.ref_code == code))
+    click = db.session.execute(_CLICK_BY_REFERENCE, {"code": code}).first()
     return _usable_click(offer, click, occurred_at, "ref_code", result)
 
 
@@ -135,38 +143,47 @@ def _attribute_without_click(offer, occurred_at, carriers: Carriers, result: Att
         result.partner_id, result.carrier = deal.partner_id, "deal"
 
 
-def _binding_for(offer, occurred_at, keys: CustomerKeys) -> CustomerBinding | None:
+def _binding_for(offer, occurred_at, keys: CustomerKeys) -> Row[Any] | None:
+    """The earliest binding of any of the customer's keys inside the offer's lead window, as a row."""
     pairs = keys.items()
     if not pairs:
         return None
     since = occurred_at - timedelta(days=offer.lead_window_days)
-    conditions = [(CustomerBinding.key_type == kind) & (CustomerBinding.key_value == value) for kind, value in pairs]
-    return db.session.scalar(
-        select(CustomerBinding)
-        .where(
-            CustomerBinding.offer_id == offer.id,
-            CustomerBinding.bound_at >= since,
-            CustomerBinding.bound_at <= occurred_at,
-            or_(*conditions),
-        )
-        .order_by(CustomerBinding.bound_at)
-        .limit(1)
-    )
+    statement = _earliest_claim("customer_bindings", "bound_at", tuple(kind for kind, _ in pairs))
+    values = {f"value_{kind}": value for kind, value in pairs}
+    return db.session.execute(statement, {"offer_id": offer.id, "since": since, "until": occurred_at, **values}).first()
 
 
-def _deal_for(offer, occurred_at, keys: CustomerKeys) -> DealRegistration | None:
+def _deal_for(offer, occurred_at, keys: CustomerKeys) -> Row[Any] | None:
+    """The earliest registration of the customer's company still running when it converted, as a row."""
     pairs = [(kind, value) for kind, value in keys.items() if kind in ("domain", "tax_id")]
     if not pairs:
         return None
-    return db.session.scalar(
-        select(DealRegistration)
-        .where(
-            DealRegistration.offer_id == offer.id,
-            DealRegistration.registered_at <= occurred_at,
-            DealRegistration.expires_at > occurred_at,
-            or_(*[(DealRegistration.key_type == k) & (DealRegistration.key_value == v) for k, v in pairs]),
-        )
-        .order_by(DealRegistration.registered_at)
+    statement = _earliest_claim("deal_registrations", "registered_at", tuple(kind for kind, _ in pairs))
+    values = {f"value_{kind}": value for kind, value in pairs}
+    return db.session.execute(statement, {"offer_id": offer.id, "until": occurred_at, **values}).first()
+
+
+@cache
+def _earliest_claim(table_name: str, since_column: str, kinds: tuple[str, ...]) -> Select[Any]:
+    """The statement for a binding or a deal registration of these kinds of customer key, built once per shape.
+
+    A binding counts from ``since`` up to ``until`` (the conversion); a registration from its start up to
+    the conversion and only while it has not expired. Every conversion carrying customer keys asks, and a
+    statement built afresh each time costs more CPU than the database spends on it.
+    """
+    table = CustomerBinding.__table__ if table_name == "customer_bindings" else DealRegistration.__table__
+    started = table.c[since_column]
+    matches = [(table.c.key_type == kind) & (table.c.key_value == bindparam(f"value_{kind}")) for kind in kinds]
+    window = [started <= bindparam("until")]
+    if table_name == "customer_bindings":
+        window.append(started >= bindparam("since"))
+    else:
+        window.append(table.c.expires_at > bindparam("until"))
+    return (
+        select(*table.columns)
+        .where(table.c.offer_id == bindparam("offer_id"), *window, or_(*matches))
+        .order_by(started)
         .limit(1)
     )
 
@@ -224,7 +241,7 @@ def _award(result: Attribution, partner_id: int | None, carrier: str) -> None:
         result.partner_id, result.carrier, result.click = partner_id, carrier, None
 
 
-def _flag_click(offer, click: Click, occurred_at: datetime, result: Attribution) -> None:
+def _flag_click(offer, click: Row[Any], occurred_at: datetime, result: Attribution) -> None:
     if (occurred_at - click.created_at).total_seconds() < MIN_SECONDS_AFTER_CLICK:
         result.review_reasons.append("too_fast_after_click")
     if click.ip_prefix:
@@ -246,6 +263,6 @@ def _flag_click(offer, click: Click, occurred_at: datetime, result: Attribution)
 def _flag_self_referral(keys: CustomerKeys, result: Attribution) -> None:
     if not keys.domain:
         return
-    partner_email = db.session.scalar(select(Partner.contact_email).where(Partner.id == result.partner_id))
+    partner_email = db.session.scalar(_PARTNER_EMAIL, {"id": result.partner_id})
     if partner_email and company_domain_of(partner_email.lower()) == keys.domain:
         result.review_reasons.append("self_referral")

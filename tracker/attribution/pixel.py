@@ -18,6 +18,7 @@ from tracker.clicks import refcodes, tokens
 from tracker.clicks.confirmations import CONFIRMABLE, HELPER_CONFIRMS_WITHIN, confirm_visit, note_visit
 from tracker.clicks.records import click_id_time, ip_prefix
 from tracker.program.models import Click, Offer
+from tracker.program.offer_cache import offer_for_conversion
 from tracker.services import tracker
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def _record_pixel_error(offer_slug: str, reason: str) -> None:
 def pixel(offer_slug: str):
     """Always a 1x1 GIF: a broken pixel must never show on the advertiser's thank-you page."""
     try:
-        offer = db.session.scalar(select(Offer).where(Offer.slug == offer_slug))
+        offer = offer_for_conversion(offer_slug)
         if offer is None:
             raise InvalidConversion(f"unknown offer {offer_slug!r}")
         _check_signature(offer)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from redis.exceptions import RedisError
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, Row, update
 
 from core.db import DbSession, db
 from tracker.clicks.records import ClickRecord
@@ -64,7 +64,7 @@ def confirm_prefetch(
     return result.rowcount == 1
 
 
-def _record_of(click: Click) -> ClickRecord:
+def _record_of(click: Click | Row[Any]) -> ClickRecord:
     # The row keeps only today's visitor hash; yesterday's matters for a click just after midnight only.
     return ClickRecord(
         id=click.id,
@@ -88,7 +88,7 @@ def _uniqueness() -> UniquenessPolicy:
     return RedisUniqueness(services.redis, services.settings.redis_prefix)
 
 
-def confirm_visit(click: Click, confirmed_at: datetime) -> bool:
+def confirm_visit(click: Click | Row[Any], confirmed_at: datetime) -> bool:
     """Confirm a stored prefetch in this request's session; False for any other click or a repeat."""
     if click.traffic != CONFIRMABLE:
         return False
