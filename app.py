@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     core.api.errors.init_app(app)
     core.cli.init_app(app)
     core.people.init_app(app, settings)
-    app.register_blueprint(core.api.pages.bp)
+    core.api.pages.init_app(app)
     core.i18n.init_app(app)
     app.register_blueprint(health_bp)
     tracker.init_app(app, settings, redis)

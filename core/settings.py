@@ -54,6 +54,8 @@ class Settings:
     rate_limit_landing_helper: str = "600/minute"
     # POST /login and /password/forgot per client address, on top of the per-person lock-out.
     rate_limit_logins: str = "10/minute"
+    # Applications sent with the public /apply form per client address.
+    rate_limit_applications: str = "5/hour"
     # A portal session ends after this long without a page request, and this long after sign-in in any case.
     session_idle_minutes: int = 120
     session_max_hours: int = 24
@@ -182,6 +184,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_unknown_links=_env_rate_limit(environ, "RATE_LIMIT_UNKNOWN_LINKS", "60/minute"),
         rate_limit_landing_helper=_env_rate_limit(environ, "RATE_LIMIT_LANDING_HELPER", "600/minute"),
         rate_limit_logins=_env_rate_limit(environ, "RATE_LIMIT_LOGINS", "10/minute"),
+        rate_limit_applications=_env_rate_limit(environ, "RATE_LIMIT_APPLICATIONS", "5/hour"),
         session_idle_minutes=_env_int(environ, "SESSION_IDLE_MINUTES", 120, minimum=1),
         session_max_hours=_env_int(environ, "SESSION_MAX_HOURS", 24, minimum=1),
         smtp_host=_env_str(environ, "SMTP_HOST"),

@@ -10,7 +10,7 @@ APPROVAL_INTERVAL_SECONDS = 60.0
 
 
 def init_app(app) -> None:
-    from payouts import cli
+    from payouts import cli, demo
     from payouts.batches import api as batches_api
     from payouts.ledger import api as ledger_api
     from payouts.ledger import receivers
@@ -21,9 +21,18 @@ def init_app(app) -> None:
 
     use_regime_source(stored_regimes)
     receivers.connect()
+    demo.connect()
     for blueprint in (ledger_api.bp, tax_api.bp, batches_api.bp):
         app.register_blueprint(blueprint)
     register_job(
         app, Job("approvals", approve_due, APPROVAL_INTERVAL_SECONDS, report="approved {} commissions", paced=True)
     )
     cli.init_app(app)
+    from payouts.batches import pages as batch_pages
+    from payouts.batches import statement_pages
+    from payouts.commissions import pages as plan_pages
+    from payouts.ledger import pages as commission_pages
+    from payouts.tax import pages as tax_pages
+
+    for portal_pages in (commission_pages, statement_pages, tax_pages, batch_pages, plan_pages):
+        portal_pages.register(app)

@@ -37,6 +37,28 @@ def init_app(app, settings, redis) -> None:
         banner_files.bp,
     ):
         app.register_blueprint(blueprint)
+    from tracker.applications import pages as application_pages
+    from tracker.attribution import deal_pages
+    from tracker.attribution import pages as conversion_pages
+    from tracker.creatives import pages as banner_pages
+    from tracker.creatives import upload_pages
+    from tracker.postbacks import pages as postback_pages
+    from tracker.program import admin_pages, link_pages, offer_pages
+    from tracker.stats import pages as stats_pages
+
+    for portal_pages in (
+        stats_pages,
+        link_pages,
+        banner_pages,
+        postback_pages,
+        deal_pages,
+        offer_pages,
+        conversion_pages,
+        upload_pages,
+        admin_pages,
+        application_pages,
+    ):
+        portal_pages.register(app)
     app.cli.add_command(demo_command)
     register_stream(app, click_stream)
     register_job(

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field, ValidationError
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
+from core.api.docs_pages import PAGE_TEMPLATES
+
 
 class ErrorOut(BaseModel):
     """Every refusal's body under /api/ (written by ``core.api.errors.error_body``)."""
@@ -51,6 +53,7 @@ api_spec = SpecTree(
     # The browsable pages live under /api/v1/docs/; the description itself is served at the contract's
     # /api/v1/openapi.json by ``register``. Strict mode lists only the validated API routes.
     path="api/v1/docs",
+    page_templates=PAGE_TEMPLATES,  # scripts from /static/apidocs/, not a CDN: the docs work offline
     mode="strict",
     title="Handoff API",
     version="1",

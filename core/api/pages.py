@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, Flask, abort, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from wtforms.validators import Length
 from core.api.apikeys import ROLES, ApiKey, all_keys, issue_key, key_owner, revoke_key
 from core.db import db
 from core.people.access import require_person
+from core.people.navigation import add_portal_page
 from core.people.views import ROLE_NAMES
 
 bp = Blueprint("api_keys_admin", __name__)
@@ -89,3 +90,8 @@ def revoke(key_id: int) -> Response:
     revoke_key(key)
     db.session.commit()  # bumps the keys' cache version: every worker refuses the key from its next request
     return redirect(f"/admin/keys?revoked={key.id}")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    add_portal_page(app, "admin", "/admin/keys", _l("API keys"), order=80)

@@ -139,5 +139,6 @@ def init_app(app: Flask, settings: Settings) -> None:
             "unknown_links": settings.rate_limit_unknown_links,
             "landing_helper": settings.rate_limit_landing_helper,
             "logins": settings.rate_limit_logins,
+            "applications": settings.rate_limit_applications,
         },
     )

@@ -41,16 +41,8 @@ def request_reset(email: str, locale: str) -> None:
     person = find_person(email)
     if person is None or not person.active:
         return
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    db.session.add(
-        PasswordReset(
-            token_hash=hash_token(token), person_id=person.id, created_at=now, expires_at=now + RESET_VALID_FOR
-        )
-    )
-    db.session.commit()  # before the mail leaves: its link must work the moment it arrives
+    link = new_reset_link(person)
     settings = _settings()
-    link = f"{settings.public_base_url}/password/reset/{token}"
     if settings.smtp_host is None:
         if settings.production:
             log.warning("password reset for person %s not sent: SMTP_HOST is not set", person.id)
@@ -59,6 +51,19 @@ def request_reset(email: str, locale: str) -> None:
         return
     message = _reset_message(settings, person, link, person.locale or locale)
     _mail_pool.submit(_send, settings, message)
+
+
+def new_reset_link(person: Person) -> str:
+    """Store a one-use reset for the person and return its link; commits, so the link works once sent or shown."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        PasswordReset(
+            token_hash=hash_token(token), person_id=person.id, created_at=now, expires_at=now + RESET_VALID_FOR
+        )
+    )
+    db.session.commit()
+    return f"{_settings().public_base_url}/password/reset/{token}"
 
 
 def _reset_message(settings: Settings, person: Person, link: str, locale: str) -> EmailMessage:

@@ -107,6 +107,38 @@ def commission_rows(
     ]
 
 
+def commission_totals(partner_id: int, *, status: str | None = None) -> dict[str, int]:
+    """Per currency, the sum of the partner's accrued commissions that ``commission_rows`` lists for ``status``."""
+    status_of = _status().label("status")
+    amounts = (
+        select(LedgerEntry.currency, LedgerEntry.amount_minor, status_of)
+        .where(LedgerEntry.kind == "accrued", LedgerEntry.partner_id == partner_id)
+        .subquery()
+    )
+    totals = select(amounts.c.currency, func.sum(amounts.c.amount_minor)).group_by(amounts.c.currency)
+    if status is not None:
+        totals = totals.where(amounts.c.status == status)
+    return {currency: int(total) for currency, total in db.session.execute(totals.order_by(amounts.c.currency))}
+
+
+def commission_totals_by_status(partner_id: int, since: datetime) -> dict[str, dict[str, int]]:
+    """``{status: {currency: amount_minor}}`` of the partner's commissions accrued since ``since``."""
+    amounts = (
+        select(LedgerEntry.currency, LedgerEntry.amount_minor, _status().label("status"))
+        .where(LedgerEntry.kind == "accrued", LedgerEntry.partner_id == partner_id, LedgerEntry.created_at >= since)
+        .subquery()
+    )
+    totals = (
+        select(amounts.c.status, amounts.c.currency, func.sum(amounts.c.amount_minor))
+        .group_by(amounts.c.status, amounts.c.currency)
+        .order_by(amounts.c.status, amounts.c.currency)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for status, currency, total in db.session.execute(totals):
+        found.setdefault(status, {})[currency] = int(total)
+    return found
+
+
 def _row(entry: LedgerEntry, event: str, conversion_status: str, status: str) -> CommissionRow:
     # The accrual_fields check gives every accrual its conversion, role and hold; accrue() copies the
     # offer from the conversion, where it is required.

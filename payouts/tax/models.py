@@ -53,3 +53,29 @@ class TaxProfile(Model):
     updated_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
 
     partner: Mapped[Partner] = relationship()
+
+
+TAX_FORM_KINDS = ("w8ben", "w8bene", "w9")
+
+
+class TaxFormFile(Model):
+    """A W-8BEN, W-8BEN-E or W-9 PDF a partner uploaded, kept as evidence until finance records it on the profile.
+
+    The file lives at ``<instance path>/tax_forms/<partner_id>/<id>.pdf`` (payouts.tax.form_files); the row
+    keeps its digest so a file changed on disk can be told apart from the one the partner sent.
+    """
+
+    __tablename__ = "partner_tax_forms"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", TAX_FORM_KINDS), name="kind"),
+        CheckConstraint("size_bytes > 0", name="size"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    file_name: Mapped[str] = mapped_column(String(255))  # as the partner named it, for the download
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    uploaded_by_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))

@@ -33,7 +33,7 @@ def _visible_offer(who: Principal, wanted: str) -> Offer:
     return offer
 
 
-def _partner_link(who: Principal, offer: Offer) -> Link | None:
+def partner_link(who: Principal, offer: Offer) -> Link | None:
     """The partner's first link on the offer: the embed code carries it, never a link made up here."""
     if who.role != "partner":
         return None
@@ -71,7 +71,7 @@ def list_banners(query: BannerQuery):
     partner's own link for the offer, with the sub-ids given (sub1..sub5)."""
     who = principal()
     offer = _visible_offer(who, query.offer)
-    link = _partner_link(who, offer)
+    link = partner_link(who, offer)
     link_url, reason = None, None
     if who.role != "partner":
         reason = "embed code is made for a partner key, around that partner's own link"

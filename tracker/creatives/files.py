@@ -28,6 +28,11 @@ def banner_folder() -> Path:
     return Path(current_app.root_path) / "static" / "banners"
 
 
+def upload_folder() -> Path:
+    """Banners advertisers upload: in the instance folder, as static/ holds only the files Handoff ships."""
+    return Path(current_app.instance_path) / "banners"
+
+
 def banner_url(banner: Banner) -> str:
     return f"{tracker().settings.public_base_url}/banners/{banner.file_name}?v={banner.sha256[:16]}"
 
@@ -71,8 +76,9 @@ def banner_file(file_name: str):
     suffix = Path(file_name).suffix.lower()
     if suffix not in _MIME_BY_SUFFIX:
         abort(404)
+    folder = banner_folder() if (banner_folder() / file_name).is_file() else upload_folder()
     # send_from_directory refuses names that leave the folder; a missing file is its 404.
-    response = send_from_directory(banner_folder(), file_name, mimetype=_MIME_BY_SUFFIX[suffix], max_age=None)
+    response = send_from_directory(folder, file_name, mimetype=_MIME_BY_SUFFIX[suffix], max_age=None)
     response.headers["Cache-Control"] = IMMUTABLE
     response.headers["X-Content-Type-Options"] = "nosniff"
     if suffix == ".svg":

@@ -34,8 +34,12 @@ def _partner_id(requested: int | None) -> int:
     return owned_partner_id(principal(), requested, "a partner key manages only its own postback")
 
 
+def find_endpoint(partner_id: int) -> PostbackEndpoint | None:
+    return db.session.scalar(select(PostbackEndpoint).where(PostbackEndpoint.partner_id == partner_id))
+
+
 def _endpoint_of(partner_id: int) -> PostbackEndpoint:
-    endpoint = db.session.scalar(select(PostbackEndpoint).where(PostbackEndpoint.partner_id == partner_id))
+    endpoint = find_endpoint(partner_id)
     if endpoint is None:
         raise ApiError(404, f"partner {partner_id} has no postback URL; set one with PUT /api/v1/postback")
     return endpoint
@@ -59,7 +63,14 @@ def _save(partner_id: int, json: PostbackIn) -> PostbackEndpoint:
     query=PartnerQuery, json=PostbackIn, resp=Response(HTTP_200=PostbackOut, **ERRORS), tags=["postbacks"]
 )
 def put_postback(query: PartnerQuery, json: PostbackIn):
-    partner_id = _partner_id(query.partner_id)
+    return PostbackOut.model_validate(set_postback(_partner_id(query.partner_id), json))
+
+
+def set_postback(partner_id: int, json: PostbackIn) -> PostbackEndpoint:
+    """Check the URL's host (no private or local address) and save it; ApiError says why not.
+
+    PUT /api/v1/postback and the portal's postback page (tracker.postbacks.pages) both save here.
+    """
     if db.session.get(Partner, partner_id) is None:
         raise ApiError(422, f"partner {partner_id} does not exist")
     try:
@@ -74,7 +85,7 @@ def put_postback(query: PartnerQuery, json: PostbackIn):
         # the loser applies its values to the winner's row instead.
         db.session.rollback()
         endpoint = _save(partner_id, json)
-    return PostbackOut.model_validate(endpoint)
+    return endpoint
 
 
 @bp.get("/postback")
@@ -88,16 +99,21 @@ def get_postback(query: PartnerQuery):
 @require_roles("admin", "partner")
 @api_spec.validate(query=DeliveryQuery, resp=Response(HTTP_200=DeliveryList, **ERRORS), tags=["postbacks"])
 def list_deliveries(query: DeliveryQuery):
-    partner_id = _partner_id(query.partner_id)
+    deliveries = latest_deliveries(_partner_id(query.partner_id), query.limit, query.offset)
+    return DeliveryList(items=[DeliveryOut.model_validate(d) for d in deliveries])
+
+
+def latest_deliveries(partner_id: int, limit: int, offset: int = 0) -> list[PostbackDelivery]:
+    """The partner's postback deliveries, newest first."""
     statement = (
         select(PostbackDelivery)
         .join(PostbackEndpoint, PostbackDelivery.endpoint_id == PostbackEndpoint.id)
         .where(PostbackEndpoint.partner_id == partner_id)
         .order_by(PostbackDelivery.created_at.desc(), PostbackDelivery.id.desc())
-        .limit(query.limit)
-        .offset(query.offset)
+        .limit(limit)
+        .offset(offset)
     )
-    return DeliveryList(items=[DeliveryOut.model_validate(d) for d in db.session.scalars(statement)])
+    return list(db.session.scalars(statement))
 
 
 @bp.post("/postback/test")
@@ -114,7 +130,11 @@ def post_test(query: PartnerQuery, json: SendTestIn):
     The worker sends it within a second or so, once (never retried); its result shows in
     GET /postback/deliveries. An inactive postback is 409 and queues nothing.
     """
-    endpoint = _endpoint_of(_partner_id(query.partner_id))
+    return DeliveryOut.model_validate(send_test(_endpoint_of(_partner_id(query.partner_id)))), 202
+
+
+def send_test(endpoint: PostbackEndpoint) -> PostbackDelivery:
+    """Queue a test delivery to an active postback (the worker sends it); ApiError 409 when it is inactive."""
     if not endpoint.active:
         raise ApiError(409, "the postback is inactive (active=false); set active=true with PUT /api/v1/postback first")
-    return DeliveryOut.model_validate(queue_test(endpoint)), 202
+    return queue_test(endpoint)

@@ -6,7 +6,7 @@ from flask import Blueprint
 from spectree import Response
 from sqlalchemy.exc import IntegrityError
 
-from core.api.auth import principal, require_roles
+from core.api.auth import Principal, principal, require_roles
 from core.api.errors import ApiError, commit_or_conflict
 from core.api.openapi import ERRORS, api_spec
 from core.api.schemas import ListQuery
@@ -15,6 +15,7 @@ from core.money import InvalidAmount, major_text, to_minor
 from tracker.attribution.signing import pixel_message
 from tracker.program.links import generate_code
 from tracker.program.models import Advertiser, Link, Offer, Partner, new_pixel_secret
+from tracker.program.partners import PartnerRefused, add_partner
 from tracker.program.schemas import (
     AdvertiserIn,
     AdvertiserList,
@@ -63,24 +64,14 @@ def list_advertisers(query: ListQuery):
     return AdvertiserList(items=[AdvertiserOut.model_validate(a) for a in db.session.scalars(statement)])
 
 
-def _check_parent(parent_id: int | None) -> None:
-    if parent_id is None:
-        return
-    parent = db.session.get(Partner, parent_id)
-    if parent is None:
-        raise ApiError(422, f"parent partner {parent_id} does not exist")
-    if parent.parent_id is not None:
-        # Overrides pay one level up (distributor over reseller); deeper chains are refused, not guessed.
-        raise ApiError(422, f"partner {parent_id} already has a parent; nest one level only")
-
-
 @bp.post("/partners")
 @require_roles("admin")
 @api_spec.validate(json=PartnerIn, resp=Response(HTTP_201=PartnerOut, **ERRORS), tags=["program"])
 def create_partner(json: PartnerIn):
-    _check_parent(json.parent_id)
-    partner = Partner(**json.model_dump())
-    db.session.add(partner)
+    try:
+        partner = add_partner(json)
+    except PartnerRefused as error:
+        raise ApiError(422, str(error)) from None
     db.session.commit()
     return PartnerOut.model_validate(partner), 201
 
@@ -240,7 +231,15 @@ def _insert_link(values: dict, custom_code: str | None) -> Link:
 @require_roles("admin", "partner")
 @api_spec.validate(json=LinkIn, resp=Response(HTTP_201=LinkOut, **ERRORS), tags=["links"])
 def create_link(json: LinkIn):
-    partner_id = owned_partner_id(principal(), json.partner_id)
+    return link_out(add_link(principal(), json)), 201
+
+
+def add_link(who: Principal, json: LinkIn) -> Link:
+    """A new link for the caller's partner (or the partner an admin names); ApiError says why not.
+
+    POST /api/v1/links and the portal's link builder (tracker.program.link_pages) both create links here.
+    """
+    partner_id = owned_partner_id(who, json.partner_id)
     partner = db.session.get(Partner, partner_id)
     if partner is None:
         raise ApiError(422, f"partner {partner_id} does not exist")
@@ -250,7 +249,7 @@ def create_link(json: LinkIn):
     if offer.status != "active":
         raise ApiError(422, f"offer {offer.slug!r} is {offer.status}; links need an active offer")
     values = json.model_dump(exclude={"code", "partner_id"}) | {"partner_id": partner_id}
-    return link_out(_insert_link(values, json.code)), 201
+    return _insert_link(values, json.code)
 
 
 @bp.get("/links")

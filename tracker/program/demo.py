@@ -15,6 +15,7 @@ from core.people.models import Person
 from core.people.sessions import revoke_sessions
 from tracker.creatives.files import add_sample_banners
 from tracker.program.models import Advertiser, Link, Offer, Partner
+from tracker.program.signals import demo_created
 from tracker.services import tracker
 
 DEMO_LABEL = "demo"
@@ -51,6 +52,9 @@ def create_demo() -> dict:
     # The demo landing page is rendered here, by the server that holds the secret, as an advertiser's
     # own thank-you page would be: it signs its pixel, so the demo's conversions need no review.
     offer.pixel_signing = True
+    # No hold: an approved demo commission is payable within the minute (the worker's approval run), so a
+    # newcomer can build a payout batch right after the first sale.
+    offer.hold_days = 0
     banners = add_sample_banners(offer, created_by=DEMO_LABEL)
     partners: dict[str, Partner] = {}
     links: dict[str, Link] = {}
@@ -67,6 +71,7 @@ def create_demo() -> dict:
         )
         partners[code] = partner
         links[code] = _get_or_create(Link, {"code": code}, partner_id=partner.id, offer_id=offer.id, sub1="demo")
+    demo_created.send(offer, partners=list(partners.values()))
     db.session.execute(
         update(ApiKey)
         .where(ApiKey.label == DEMO_LABEL, ApiKey.revoked_at.is_(None))

@@ -100,13 +100,12 @@ class LinkDirectory:
         if row is None:
             return None
         link, offer, partner = row
-        landing_host = urlsplit(offer.landing_url).hostname or ""
         return LinkTarget(
             link_id=link.id,
             partner_id=partner.id,
             offer_id=offer.id,
             landing_url=offer.landing_url,
-            allowed_hosts=frozenset([landing_host.lower(), *offer.allowed_hosts]),
+            allowed_hosts=offer_allowed_hosts(offer),
             token_param=offer.token_param,
             active=offer.status == "active" and partner.status == "active",
             fallback_url=offer.fallback_url,
@@ -114,9 +113,20 @@ class LinkDirectory:
         )
 
 
+def offer_allowed_hosts(offer: Offer) -> frozenset[str]:
+    """Where a deep link on the offer may send a click: its landing page's host and the hosts it lists."""
+    landing_host = urlsplit(offer.landing_url).hostname or ""
+    return frozenset([landing_host.lower(), *offer.allowed_hosts])
+
+
 def choose_destination(target: LinkTarget, deep_url: str | None) -> str:
     if deep_url is None or deep_url == "":
         return target.landing_url
+    return checked_deep_link(deep_url, target.allowed_hosts)
+
+
+def checked_deep_link(deep_url: str, allowed_hosts: frozenset[str]) -> str:
+    """``deep_url`` when the redirect follows it, else DeepLinkRefused saying why (the link builder asks too)."""
     if len(deep_url) > MAX_URL_LENGTH or _NOT_IN_URL.search(deep_url):
         raise DeepLinkRefused("deep link is too long or has characters a URL cannot hold")
     parts = urlsplit(deep_url)
@@ -127,7 +137,7 @@ def choose_destination(target: LinkTarget, deep_url: str | None) -> str:
     host = parts.hostname.rstrip(".")
     if "%" in host or not host.isprintable():
         raise DeepLinkRefused("deep link host holds '%' or a control character")
-    if not host_allowed(host, target.allowed_hosts):
+    if not host_allowed(host, allowed_hosts):
         raise DeepLinkRefused(f"deep link host {host!r} is not one of this offer's allowed hosts")
     return deep_url
 

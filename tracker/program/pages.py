@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 from sqlalchemy import Integer, case, cast, func, select
+from werkzeug.wrappers import Response
 
 from core.db import db, utcnow
+from core.people.access import HOME
 from tracker.attribution.models import Conversion
 from tracker.attribution.signing import pixel_signature
 from tracker.clicks import refcodes, tokens
@@ -16,14 +18,19 @@ from tracker.program.models import Click, Link, Offer, Partner
 from tracker.services import tracker
 
 bp = Blueprint("pages", __name__)
+# The demo licence's price: the landing page's "Buy" records a signed sale of it.
+DEMO_SALE_AMOUNT, DEMO_SALE_CURRENCY = "1200.00", "EUR"
 
 
 @bp.before_request
-def only_outside_production() -> None:
+def only_outside_production() -> Response | None:
     # The overview lists every partner, link and count to whoever asks, and the demo landing page belongs to the
-    # demo program: neither is served in production.
+    # demo program: neither is served in production, where the site's front door is the portal.
     if tracker().settings.production:
+        if request.path == "/":
+            return redirect(HOME)
         abort(404)
+    return None
 
 
 def _link_overview(days: int = 30) -> list[dict]:
@@ -96,22 +103,24 @@ def demo_landing():
     if claims:
         code = db.session.scalar(select(Click.ref_code).where(Click.id == claims.click_id))
         reference = refcodes.display(code) if code else None
-    order_id, signature = _signed_demo_lead()
+    lead_order, lead_sig = _signed_demo_order("lead", "", "")
+    sale_order, sale_sig = _signed_demo_order("sale", DEMO_SALE_AMOUNT, DEMO_SALE_CURRENCY)
     return render_template(
         "demo_landing.html",
         token=token,
         claims=claims,
         problem=problem,
         reference=reference,
-        order_id=order_id,
-        sig=signature,
+        order_id=lead_order,
+        sig=lead_sig,
+        sale={"order_id": sale_order, "sig": sale_sig, "amount": DEMO_SALE_AMOUNT, "currency": DEMO_SALE_CURRENCY},
     )
 
 
-def _signed_demo_lead() -> tuple[str, str]:
-    """An order id for the page's lead and its pixel signature, as an advertiser's server would render them."""
+def _signed_demo_order(event: str, amount: str, currency: str) -> tuple[str, str]:
+    """An order id for the page's lead or sale and its pixel signature, as an advertiser's server renders them."""
     order_id = f"DEMO-{secrets.token_hex(6)}"
     offer = db.session.scalar(select(Offer).where(Offer.slug == "demo-crm"))
     if offer is None:
         return order_id, ""
-    return order_id, pixel_signature(offer.pixel_secret, offer.slug, "lead", order_id, "", "")
+    return order_id, pixel_signature(offer.pixel_secret, offer.slug, event, order_id, amount, currency)

@@ -123,6 +123,9 @@ class OfferPatch(Strict):
     allowed_hosts: list[AllowedHost] | None = Field(None, max_length=50)
     fallback_url: HttpUrl | None = None
     status: Literal[OFFER_STATUSES] | None = None  # type: ignore[valid-type]
+    # Attribution windows: a change applies to conversions recorded from then on.
+    click_window_days: int | None = Field(None, ge=1, le=3650)
+    lead_window_days: int | None = Field(None, ge=1, le=3650)
     custom_events: CustomEvents | None = None
     conflict_rule: Literal[CONFLICT_RULES] | None = None  # type: ignore[valid-type]
     pixel_requires_approval: bool | None = None
@@ -138,7 +141,7 @@ class OfferPatch(Strict):
         if ceiling & self.model_fields_set and not ceiling <= self.model_fields_set:
             raise ValueError("review_above_amount and review_above_currency come together")
         _ceiling_together(self.review_above_amount, self.review_above_currency)
-        for field in ("trusted_channels", "pixel_signing"):
+        for field in ("trusted_channels", "pixel_signing", "click_window_days", "lead_window_days"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self

@@ -13,11 +13,16 @@ from tracker.attribution.models import Conversion
 
 @pytest.mark.parametrize(("production", "status"), [(True, 404), (False, 200)])
 def test_overview_and_demo_landing_are_not_served_in_production(tmp_path, production, status):
+    """In production the front door leads to the portal (and from there to sign-in) instead of the overview."""
     app = create_app(make_settings(f"sqlite:///{tmp_path / 'handoff.db'}", tmp_path, production=production))
     with app.app_context():
         db.create_all()
         client = app.test_client()
-        assert client.get("/").status_code == status
+        front = client.get("/")
+        if production:
+            assert front.status_code == 302 and front.headers["Location"] == "/portal"
+        else:
+            assert front.status_code == 200 and "Handoff" in front.get_data(as_text=True)
         assert client.get("/demo/landing").status_code == status
         assert client.get("/healthz").status_code == 200
         db.session.remove()
