@@ -43,6 +43,12 @@ def money(amount_minor: int, currency: str) -> str:
     return format_money(amount_minor, currency, current_locale())
 
 
+def country_name(code: str) -> str:
+    """A country's name in the reader's language from its ISO 3166 code: ``{{ country_name("DE") }}``."""
+    locale = get_locale()
+    return str(locale.territories.get(code.upper(), code)) if locale and code else code
+
+
 def _switch_to(code: str, next_path: str | None) -> Response:
     response = redirect(local_path(next_path, default="/"))
     if code not in LOCALES:
@@ -63,5 +69,5 @@ def switch_language() -> Response:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
-    app.jinja_env.globals.update(money=money, current_locale=current_locale)
+    app.jinja_env.globals.update(money=money, current_locale=current_locale, country_name=country_name)
     app.register_blueprint(bp)

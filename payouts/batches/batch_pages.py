@@ -13,8 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.db import db
-from core.people.access import current_person, require_person
+from core.people.access import require_person
 from payouts.batches.forms import ConfirmForm, VoidForm
+from payouts.batches.labels import CHANGE_NAMES, LINE_STATUS_NAMES, STATE_NAMES, actor, actor_names, regime_names
 from payouts.batches.lifecycle import BatchError, approve_batch, mark_paid, totals
 from payouts.batches.models import PayoutBatch
 from payouts.batches.rebuild import rebuild_batch
@@ -33,13 +34,6 @@ PAYMENT_FILES = {
     "xlsx": (XLSX, "xlsx"),
     "sepa": ("application/xml", "sepa.xml"),
 }
-STATE_NAMES = {
-    "draft": _l("draft"),
-    "approved": _l("approved"),
-    "exported": _l("exported"),
-    "paid": _l("paid"),
-    "voided": _l("voided"),
-}
 # ?<notice>=1 after an action's redirect: what the page says was done.
 DONE_NOTICES = {
     "built": _l("The batch is built. Review its lines, then approve it."),
@@ -47,12 +41,6 @@ DONE_NOTICES = {
     "voided": _l("Voided: its amounts go to the next batch."),
     "paid": _l("Marked paid: the ledger records every payable line as paid."),
 }
-
-
-def actor() -> str:
-    """How a change made on these pages is signed in the records it leaves, like the API's "finance key #3"."""
-    person = current_person()
-    return f"{person.role} person #{person.id}" if person else "portal"
 
 
 def _batch(batch_id: int) -> PayoutBatch:
@@ -82,6 +70,10 @@ def _render(batch: PayoutBatch, status: int = 200, error: str | None = None, voi
         done=next((notice for notice in DONE_NOTICES if request.args.get(notice)), None),
         done_notices=DONE_NOTICES,
         state_names=STATE_NAMES,
+        line_status_names=LINE_STATUS_NAMES,
+        change_names=CHANGE_NAMES,
+        regime_names=regime_names(line.regime for line in batch.lines),
+        actor_names=actor_names((batch.created_by, batch.voided_by)),
         void_form=void_form or VoidForm(),
         confirm_form=ConfirmForm(),
     )

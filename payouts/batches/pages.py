@@ -19,8 +19,8 @@ from core.people.access import require_person
 from core.people.navigation import add_portal_page
 from payouts.batches import batch_pages
 from payouts.batches.background_builds import read_build, running_builds, start_build
-from payouts.batches.batch_pages import STATE_NAMES, actor
 from payouts.batches.forms import BatchForm
+from payouts.batches.labels import STATE_NAMES, actor, actor_names
 from payouts.batches.models import PayoutBatch, PayoutLine
 from payouts.ledger.queries import Balance, balances
 from tracker.program.models import Partner
@@ -53,10 +53,12 @@ def _batch_rows() -> list:
 
 
 def _render_list(form: BatchForm, status: int = 200, busy: str | None = None, failed: str | None = None):
+    rows = _batch_rows()
     page = render_template(
         "finance/batches.html",
         form=form,
-        rows=_batch_rows(),
+        rows=rows,
+        actor_names=actor_names(batch.created_by for batch, *_ in rows),
         running=running_builds(),
         busy=busy,
         failed=failed,

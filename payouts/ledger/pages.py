@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Flask, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -10,7 +12,13 @@ from core.api.limits import INT_COLUMN_MAX
 from core.db import db
 from core.people.access import current_person, require_person
 from core.people.navigation import add_portal_page
-from payouts.ledger.queries import COMMISSION_STATUSES, balances, commission_rows, commission_totals
+from payouts.ledger.queries import (
+    COMMISSION_STATUSES,
+    CommissionRow,
+    balances,
+    commission_rows,
+    commission_totals,
+)
 from tracker.program.models import Offer
 
 bp = Blueprint("commission_pages", __name__)
@@ -22,6 +30,36 @@ STATUS_NAMES = {
     "reversed": _l("reversed"),
     "clawed_back": _l("clawed back"),
 }
+# The Status column says what a commission waits for, not only its ledger status: a pending one waits for its
+# hold to pass, or, when its conversion is held for review, for the advertiser (README, "Which conversions are
+# trusted with money"). A pending conversion from a source its offer does not trust waits for the advertiser
+# as well, but a CommissionRow does not carry the conversion's source, so such a row reads "In hold".
+IN_HOLD = _l("In hold")
+WAITS_FOR_ADVERTISER = _l("Waits for the advertiser")
+SETTLED_LABELS = {
+    "approved": _l("Approved"),
+    "paid": _l("Paid"),
+    "reversed": _l("Reversed"),
+    "clawed_back": _l("Clawed back"),
+}
+EVENT_NAMES = {"lead": _l("Lead"), "sale": _l("Sale")}  # an offer's custom events keep their own names
+
+
+def waits_for_advertiser(row: CommissionRow) -> bool:
+    return row.status == "pending" and row.conversion_status == "review"
+
+
+def status_label(row: CommissionRow) -> str:
+    if row.status == "pending":
+        return str(WAITS_FOR_ADVERTISER if waits_for_advertiser(row) else IN_HOLD)
+    return str(SETTLED_LABELS.get(row.status, row.status))
+
+
+def approves_on(row: CommissionRow) -> datetime | None:
+    """The day the hold ends, for a commission that the hold alone approves (or has approved)."""
+    if row.status == "approved" or (row.status == "pending" and not waits_for_advertiser(row)):
+        return row.approve_after
+    return None
 
 
 def _chosen_status() -> str | None:
@@ -60,6 +98,9 @@ def commissions() -> str:
         page=page,
         status=status,
         status_names=STATUS_NAMES,
+        status_label=status_label,
+        approves_on=approves_on,
+        event_names=EVENT_NAMES,
         totals=commission_totals(partner_id, status=status),
         balances=balances(partner_id),
     )

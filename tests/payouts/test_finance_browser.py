@@ -49,6 +49,8 @@ def test_finance_builds_approves_downloads_and_pays_a_batch(app, program, browse
     page.fill("#currency", "RUB")
     page.fill("#payout_date", "2031-08-05")
     page.fill("#minimum_payout", "1000")
+    first, last = page.locator("#period_end").bounding_box(), page.locator("#minimum_payout").bounding_box()
+    assert first["y"] == last["y"] and last["x"] > first["x"] + first["width"]  # the fields in one row
     shot(page, "1-form")
     page.click("#create-batch button[type=submit]")
     page.wait_for_url(f"{site}/portal/batches/*?built=1")
@@ -58,6 +60,8 @@ def test_finance_builds_approves_downloads_and_pays_a_batch(app, program, browse
         "100,000.00" in plain_line and "87,000.00" in plain_line and "130,000.00" in plain_line
     )  # net and company cost
     assert "under the minimum payout" in page.text_content("#held")
+    assert "payable" in plain_line and "Russia: individual under a civil contract" in plain_line
+    assert "money@handoff.example (finance)" in page.text_content("#batch-created-by")
     company_cost, table = page.locator("#totals td").last.bounding_box(), page.locator(".table-scroll").bounding_box()
     assert company_cost["x"] + company_cost["width"] <= table["x"] + table["width"]  # every column in view
     shot(page, "2-draft")

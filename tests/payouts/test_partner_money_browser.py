@@ -46,7 +46,7 @@ def test_a_partner_reads_commissions_fixes_its_iban_and_registers_a_deal(app, br
     menu(page, site, "Commissions", "/portal/commissions")
     rows = page.locator("#commissions tbody tr")
     assert rows.count() == 1 and "RUB80.00" in rows.first.text_content()
-    assert "pending" in rows.first.text_content() and "RUB80.00" in page.text_content("#balance-RUB")
+    assert "In hold" in rows.first.text_content() and "RUB80.00" in page.text_content("#balance-RUB")
     assert "777.70" not in page.text_content("main")
     shot(page, "1-commissions")
 

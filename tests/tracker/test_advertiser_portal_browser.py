@@ -23,6 +23,13 @@ def shot(page, name: str) -> None:
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def line_count(page, selector: str) -> int:
+    """How many lines an element's text takes on the screen."""
+    script = "e => { const r = document.createRange(); r.selectNodeContents(e);"
+    script += " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    return page.eval_on_selector(selector, script)
+
+
 def test_an_advertiser_opens_its_snippets_and_approves_a_held_conversion(app, browser, site):
     from core.db import db
 
@@ -53,6 +60,8 @@ def test_an_advertiser_opens_its_snippets_and_approves_a_held_conversion(app, br
     assert "cloud-crm|sale|{order_id}|{amount}|{currency}" in page.text_content("#signed-message")
     assert "Bearer hk_•••••" in page.text_content("#snippet-server")
     assert page.is_visible("button.copy[data-copy=snippet-server]")
+    cut = page.eval_on_selector_all(".snippet pre", "boxes => boxes.filter(b => b.scrollWidth > b.clientWidth)")
+    assert cut == []  # long lines (the pixel, the curl body) wrap inside their boxes, none runs off the edge
     assert not page.is_visible("#key-note p")
     page.click("#key-note summary")
     assert page.is_visible("#key-note p") and "only a hash" in page.text_content("#key-note p")
@@ -70,6 +79,7 @@ def test_an_advertiser_opens_its_snippets_and_approves_a_held_conversion(app, br
     queue = page.text_content("#queue")
     assert "ORDER-7731" in queue and "ORDER-7732" in queue and "RIVAL-1" not in queue
     assert "many conversions from one network" in queue and "Fabrikam Reviews" in queue
+    assert line_count(page, f"#conversion-{held.id} td.offer-name") == 1
     shot(page, "3-review-queue")
     page.fill(f"#reason-{held.id}", "Order paid and delivered")
     page.click(f"#decide-{held.id} button[value=approve]")

@@ -70,6 +70,9 @@ def test_a_partner_builds_a_link_copies_it_and_embeds_a_banner(app, browser, sit
     page.wait_for_function("document.getElementById('copy-created-url').textContent === 'Copied'")
     assert page.evaluate("navigator.clipboard.readText()") == url
     assert "theirs01" not in page.content()
+    listed = page.locator(f"#url-{link.id}")
+    assert listed.input_value().endswith(f"/c/{link.code}")
+    assert listed.evaluate("field => field.scrollWidth <= field.clientWidth")  # the whole URL in view
     shot(page, "2-link-copied")
 
     page.click(".portal-menu >> text=Banners")
@@ -82,6 +85,15 @@ def test_a_partner_builds_a_link_copies_it_and_embeds_a_banner(app, browser, sit
     assert page.locator(".banner").count() == 4
     assert page.evaluate("Array.from(document.images).every(function (i) { return i.naturalWidth > 0; })")
     assert "theirs01" not in page.content()
+    tall = page.locator(".banner", has_text="160 × 600 px")
+    assert tall.locator(".caption").text_content().split() == ["Demo", "CRM", "·", "160", "×", "600", "px"]
+    # The tall banner whole (no scrolling box), and each embed code whole in its field.
+    assert tall.locator(".preview img").evaluate("img => img.getBoundingClientRect().height") == 600
+    assert tall.locator(".preview").evaluate("box => box.scrollHeight <= box.clientHeight")
+    assert page.evaluate(
+        "Array.from(document.querySelectorAll('.banner textarea')).every(function (t) {"
+        " return t.scrollHeight <= t.clientHeight; })"
+    )
     shot(page, "3-banners")
 
     add_conversion(add_click(link, utcnow() - timedelta(days=2)), "lead", utcnow() - timedelta(days=2))
@@ -91,7 +103,14 @@ def test_a_partner_builds_a_link_copies_it_and_embeds_a_banner(app, browser, sit
     assert page.text_content("#clicks") == "2" and page.text_content("#leads") == "1"
     assert page.text_content("#lead-rate") == "50.0%"
     assert page.is_visible(".daily-chart svg") and page.locator("#daily tbody tr").count() == 30
+    assert not page.is_visible("#daily")  # folded under its summary
+    assert (
+        page.locator(".daily-chart .scale text").last.text_content()
+        == page.locator("#daily td").first.text_content().split(", ")[-1]
+    )
     shot(page, "4-dashboard")
+    page.click("details.daily-numbers summary")
+    assert page.is_visible("#daily")
 
     page.click(".portal-menu >> text=Postback")
     page.wait_for_url(f"{site}/portal/postback")

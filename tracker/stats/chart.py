@@ -12,7 +12,7 @@ from datetime import date, timedelta
 WIDTH, HEIGHT = 900, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 48, 12, 28  # room for the scales' labels and the days under the bars
 BAR_SHARE = 0.7  # of each day's slot; the rest is the gap between bars
-LABEL_EVERY_DAYS = 7
+LABEL_EVERY_DAYS = 7  # counted back from the last day, so that today always has its label
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ class Chart:
     leads: list[Mark]
     sales: list[Mark]
     day_labels: list[Mark]
+
+    @property
+    def middle(self) -> float:
+        """Where the middle gridline sits: half of each scale's top."""
+        return (self.top + self.bottom) / 2
 
     @staticmethod
     def points(marks: list[Mark]) -> str:
@@ -108,5 +113,7 @@ def daily_chart(days: list[Day]) -> Chart:
         bars=bars,
         leads=[Mark(d.day, d.leads, centre(i), y(d.leads, conversions_max)) for i, d in enumerate(days)],
         sales=[Mark(d.day, d.sales, centre(i), y(d.sales, conversions_max)) for i, d in enumerate(days)],
-        day_labels=[Mark(d.day, 0, centre(i), bottom) for i, d in enumerate(days) if i % LABEL_EVERY_DAYS == 0],
+        day_labels=[
+            Mark(d.day, 0, centre(i), bottom) for i, d in enumerate(days) if (len(days) - 1 - i) % LABEL_EVERY_DAYS == 0
+        ],
     )

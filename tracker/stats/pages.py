@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
+from babel.dates import format_skeleton
 from flask import Blueprint, Flask, render_template
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.db import utcnow
@@ -72,6 +74,15 @@ def _earnings(partner_id: int, first: date, clicks: int) -> dict:
     return {"by_status": by_status, "epc": sorted(epc.items())}
 
 
+def short_day(day: date, skeleton: str = "MMMd") -> str:
+    """A day without its year in the reader's locale ("Nov 3", "3 нояб."); the page's heading gives the years.
+
+    A skeleton, not a fixed pattern such as "d MMM", so that each locale orders day and month its own way and
+    the chart's axis, the table and the heading's medium dates read alike.
+    """
+    return format_skeleton(skeleton, day, locale=get_locale())
+
+
 def last_days(today: date, days: int = DAYS) -> tuple[date, date]:
     """The first and last day of the ``days`` days ending today (UTC), today included."""
     return today - timedelta(days=days - 1), today
@@ -92,6 +103,7 @@ def dashboard() -> str:
         days=days,
         chart=daily_chart(days),
         commissions_path=COMMISSIONS_PATH,
+        short_day=short_day,
         earnings=_earnings(cast(int, who.partner_id), first, totals["clicks"]),  # a partner's principal has one
     )
 

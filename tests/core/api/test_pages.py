@@ -74,6 +74,7 @@ def test_a_created_key_is_shown_once_listed_and_works(app, client):
     assert plaintext not in listing
     assert plaintext[:12] in listing and "Fabrikam&#39;s shop" in listing and "Fabrikam Reviews" in listing
     assert "never" not in listing  # the key was just used
+    assert '<button class="link-button danger" type="submit" aria-label="Revoke key' in listing  # a light row button
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,15 @@ import re
 
 import pytest
 import time_machine
+from sqlalchemy import update
 
+from core.db import db
 from payouts.ledger import pages
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
 from tests.core.people.helpers import make_person, sign_in
 from tests.factories import auth
 from tests.payouts.ledger_helpers import HOLD, T0, running_program
+from tracker.attribution.models import Conversion
 
 ROW = re.compile(r'id="commission-(\d+)"')
 
@@ -125,3 +128,27 @@ def test_anyone_not_signed_in_is_sent_to_sign_in(app, client):
     response = client.get("/portal/commissions?status=paid")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=%2Fportal%2Fcommissions%3Fstatus%3Dpaid"
+
+
+def status_and_date(page: str, commission_id: int) -> tuple[str, str, str]:
+    """The Event, Status and Approves-on cells of one commission's row, as text."""
+    row = page.split(f'id="commission-{commission_id}"')[1].split("</tr>")[0]
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    return cells[2], cells[5], cells[6]
+
+
+def test_each_status_says_what_the_commission_waits_for(program, client):
+    earned(program)
+    lead = program.convert("P-4", event="lead", coupon="PLAIN")
+    db.session.execute(update(Conversion).where(Conversion.id == lead).values(status="review"))
+    db.session.commit()
+    signed_in_plain(program, client)
+    page = client.get("/portal/commissions").get_data(as_text=True)
+    by_conversion = {item["conversion_id"]: item["id"] for item in program.commissions(partner_id=program.plain.id)}
+    held_for_review, in_hold, *approved = by_conversion.values()  # newest first: P-4, P-3, then P-2 and P-1
+    assert by_conversion[lead] == held_for_review
+    # Held for review: the hold passing does not approve it, so no day is promised.
+    assert status_and_date(page, held_for_review) == ("Lead", "Waits for the advertiser", "—")
+    assert status_and_date(page, in_hold) == ("Sale", "In hold", "Aug 9, 2031")  # P-3 accrued at T0 + HOLD
+    assert {status_and_date(page, commission) for commission in approved} == {("Sale", "Approved", "Jul 10, 2031")}
+    assert ">pending<" not in page.split('id="commissions"')[1]  # the filter's own option list comes before

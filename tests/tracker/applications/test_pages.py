@@ -135,6 +135,16 @@ def test_approval_creates_the_partner_and_its_person_with_a_link_shown_once(app)
     assert sign_in(newcomer, "anna@fabrikam.example", "a brand new passphrase").headers["Location"] == "/portal"
 
 
+def test_the_country_is_named_in_the_readers_language_beside_its_code(app):
+    client, application = admin_client(app), pending()
+    assert "Germany <code>DE</code>" in client.get("/admin/applications").get_data(as_text=True)
+    page = client.get(f"/admin/applications/{application.id}").get_data(as_text=True)
+    assert 'id="application-country">Germany <code>DE</code>' in page
+    find_person("ops@handoff.example").locale = "ru"
+    db.session.commit()
+    assert "Германия <code>DE</code>" in client.get("/admin/applications").get_data(as_text=True)
+
+
 def test_with_mail_configured_the_link_is_mailed_not_shown(app, monkeypatch):
     sent = []
     monkeypatch.setattr(decisions, "mail_is_configured", lambda: True)

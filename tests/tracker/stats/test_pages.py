@@ -111,8 +111,21 @@ def test_the_partner_sees_its_own_30_days(app, client):
     assert figure(page, "sales-value") == "€123.45"
     assert 'href="/portal/commissions"' in page
     assert "<svg" in page and page.count("<rect ") == 30
+    # The axis names days as the table does, every seventh day back from today, which is always named.
+    days_on_axis = re.findall(r'text-anchor="middle">([^<]+)</text>', page)
+    assert days_on_axis == ["May 2", "May 9", "May 16", "May 23", "May 30"]
+    scale = re.findall(r'<text x="[\d.]+" y="[\d.]+"(?: text-anchor="end")?>([^<]+)</text>', page)
+    assert scale == ["2", "1", "0", "1", "0.5", "0"]  # clicks' top, middle, 0; then conversions'
+    # Sales value sits with the money figures, not alone on a row of its own under the counts.
+    assert (
+        'id="sales-value"' in page.split('id="earnings"')[1]
+        and 'id="sales-value"' not in page.split('id="earnings"')[0]
+    )
+    # The 30 rows are folded away under their summary: the page stays short, and it opens without script.
+    folded = page.split('<details class="daily-numbers">')[1].split("</details>")[0]
+    assert "<summary>The numbers per day</summary>" in folded and 'id="daily"' in folded
     rows = re.findall(r"<tr>\s*<td class=\"nowrap\">([^<]+)</td>\s*<td class=\"num\">(\d+)</td>", page)
-    assert rows[0] == ("May 30, 2031", "1") and rows[1] == ("May 29, 2031", "2") and len(rows) == 30
+    assert rows[0] == ("Fri, May 30", "1") and rows[1] == ("Thu, May 29", "2") and len(rows) == 30
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
@@ -131,6 +144,8 @@ def test_the_chart_scales_and_fills_missing_days():
     assert (chart.clicks_max, chart.conversions_max) == (50, 5)
     assert chart.bars[1].height == pytest.approx((chart.bottom - chart.top) * 40 / 50)
     assert chart.leads[1].y < chart.sales[1].y < chart.bottom
+    assert chart.day_labels[-1].day == last and [label.day.day for label in chart.day_labels] == [2, 9, 16, 23, 30]
+    assert chart.top < chart.middle < chart.bottom
     assert [scale_top(n) for n in (0, 1, 3, 7, 11, 200, 201)] == [1, 1, 5, 10, 20, 200, 500]
 
 
