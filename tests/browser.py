@@ -14,6 +14,8 @@ from werkzeug.serving import make_server
 
 from core.settings import PROJECT_ROOT
 from tests.conftest import require_service
+from tests.core.people.helpers import PASSWORD
+from tests.tracker.helpers import CHROME
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENS = PROJECT_ROOT / "tests" / "artifacts" / "screens"
@@ -57,3 +59,14 @@ def screenshot(page, name: str) -> None:
     """Save the whole page as tests/artifacts/screens/<name>.png (not committed) for a person to look at."""
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+
+
+def signed_in_page(browser, site: str, email: str, password: str = PASSWORD, **context):
+    """A new page in a fresh context (desktop Chrome, British English), signed in as ``email`` through /login."""
+    page = browser.new_context(user_agent=CHROME, locale="en-GB", **context).new_page()
+    page.goto(f"{site}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site}/portal")
+    return page

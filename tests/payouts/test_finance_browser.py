@@ -8,12 +8,11 @@ import io
 
 import pytest
 
-from tests.browser import screenshot
+from tests.browser import screenshot, signed_in_page
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
-from tests.core.people.helpers import PASSWORD, make_person
+from tests.core.people.helpers import make_person
 from tests.payouts.batches.test_batches import approve_all, give_profile
 from tests.payouts.ledger_helpers import running_program
-from tests.tracker.helpers import CHROME
 
 pytestmark = pytest.mark.usefixtures("compiled_catalogues")
 
@@ -35,12 +34,7 @@ def test_finance_builds_approves_downloads_and_pays_a_batch(app, program, browse
     program.convert("G-1", amount="5000.00", coupon="GOLD")  # 10%: 500.00 RUB, under the minimum below
     approve_all(program)
     make_person("finance", email="money@handoff.example")
-    page = browser.new_context(user_agent=CHROME, locale="en-GB", accept_downloads=True).new_page()
-    page.goto(f"{site}/login")
-    page.fill("#email", "money@handoff.example")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{site}/portal")
+    page = signed_in_page(browser, site, "money@handoff.example", accept_downloads=True)
     page.click(".portal-menu >> text=Payout batches")
     page.wait_for_url(f"{site}/portal/batches")
     assert "No payout batches yet." in page.text_content("main")

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import screenshot
+from tests.browser import screenshot, signed_in_page
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
 from tests.core.people.helpers import PASSWORD, make_person
 from tests.payouts.batches.test_batches import give_profile
 from tests.payouts.ledger_helpers import ISSUE_PLAN, Program
 from tests.payouts.tax.test_pages import BAD_IBAN, DE_COMPANY, GOOD_IBAN
-from tests.tracker.helpers import CHROME
 
 pytestmark = pytest.mark.usefixtures("compiled_catalogues")
 
@@ -36,12 +35,7 @@ def test_a_partner_reads_commissions_fixes_its_iban_and_registers_a_deal(app, br
     give_profile(program.plain, **DE_COMPANY, iban=None, account_holder="Contoso GmbH")
     make_person("partner", email="money@contoso.example", partner_id=program.plain.id)
 
-    page = browser.new_context(user_agent=CHROME, locale="en-GB").new_page()
-    page.goto(f"{site}/login")
-    page.fill("#email", "money@contoso.example")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{site}/portal")
+    page = signed_in_page(browser, site, "money@contoso.example")
 
     menu(page, site, "Commissions", "/portal/commissions")
     rows = page.locator("#commissions tbody tr")

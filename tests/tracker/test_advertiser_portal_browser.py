@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.browser import screenshot
+from tests.browser import screenshot, signed_in_page
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
-from tests.core.people.helpers import PASSWORD, make_person
+from tests.core.people.helpers import make_person
 from tests.factories import OfferFactory, PartnerFactory
 from tests.tracker.advertiser_portal import conversion, foreign_offer
-from tests.tracker.helpers import CHROME
 from tracker.program.models import Advertiser
 
 pytestmark = pytest.mark.usefixtures("compiled_catalogues")
@@ -42,12 +41,7 @@ def test_an_advertiser_opens_its_snippets_and_approves_a_held_conversion(app, br
     other = conversion(offer, order_id="ORDER-7732", review_reasons=["unsigned_pixel"], occurred_at=moment)
     rival = conversion(foreign_offer(), order_id="RIVAL-1", occurred_at=moment)
 
-    page = browser.new_context(user_agent=CHROME, locale="en-GB").new_page()
-    page.goto(f"{site}/login")
-    page.fill("#email", "growth@shop.example")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{site}/portal")
+    page = signed_in_page(browser, site, "growth@shop.example")
     page.click("nav.portal-menu >> text=Offers")
     page.wait_for_url(f"{site}/portal/offers")
     assert "Rival Offer" not in page.text_content("main")

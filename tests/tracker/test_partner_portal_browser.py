@@ -12,11 +12,10 @@ from datetime import timedelta
 import pytest
 
 from core.db import db, utcnow
-from tests.browser import screenshot
+from tests.browser import screenshot, signed_in_page
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
-from tests.core.people.helpers import PASSWORD, make_person
+from tests.core.people.helpers import make_person
 from tests.factories import LinkFactory, OfferFactory, PartnerFactory
-from tests.tracker.helpers import CHROME
 from tests.tracker.stats.test_pages import add_click, add_conversion
 from tracker.creatives.files import add_sample_banners
 from tracker.program.models import Link
@@ -43,13 +42,7 @@ def test_a_partner_builds_a_link_copies_it_and_embeds_a_banner(app, browser, sit
     offer = program()
     partner = PartnerFactory(name="Fabrikam Reviews")
     make_person("partner", email="ana@fabrikam.example", partner_id=partner.id)
-    context = browser.new_context(user_agent=CHROME, locale="en-GB", permissions=["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    page.goto(f"{site}/login")
-    page.fill("#email", "ana@fabrikam.example")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{site}/portal")
+    page = signed_in_page(browser, site, "ana@fabrikam.example", permissions=["clipboard-read", "clipboard-write"])
 
     page.click(".portal-menu >> text=Links")
     page.wait_for_url(f"{site}/portal/links")

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import screenshot
+from tests.browser import screenshot, signed_in_page
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
-from tests.core.people.helpers import PASSWORD, make_person
+from tests.core.people.helpers import make_person
 from tests.factories import PartnerFactory
-from tests.tracker.helpers import CHROME
 
 pytestmark = pytest.mark.usefixtures("compiled_catalogues")
 
@@ -24,12 +23,7 @@ def shot(page, name: str) -> None:
 def test_an_admin_creates_a_key_and_revokes_it(app, browser, site):
     partner = PartnerFactory(name="Fabrikam Reviews")
     make_person("admin", email="ops@handoff.example")
-    page = browser.new_context(user_agent=CHROME, locale="en-GB").new_page()
-    page.goto(f"{site}/login")
-    page.fill("#email", "ops@handoff.example")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{site}/portal")
+    page = signed_in_page(browser, site, "ops@handoff.example")
     page.click("#admin-keys")
     page.wait_for_url(f"{site}/admin/keys")
     assert "No keys yet." in page.text_content("main")
