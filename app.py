@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import channel
 import core.api.auth
 import core.api.errors
 import core.api.limits
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health_bp)
     tracker.init_app(app, settings, redis)
     payouts.init_app(app)
+    channel.init_app(app)
     openapi.register(app)
     return app
 

@@ -1,0 +1,1 @@
+"""The vendor's products and their promotions."""

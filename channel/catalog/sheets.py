@@ -1,0 +1,130 @@
+"""Reading a catalogue file, CSV or XLSX, into numbered rows of cells keyed by the header's column names.
+
+The header (row 1) names the columns, in any order and any case; the README lists them. Nothing here judges
+a value: each row goes through the API's own ProductIn (channel.catalog.importer).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+REQUIRED_COLUMNS = ("sku", "name", "family", "list_price", "currency", "points_per_unit", "eligible_from")
+OPTIONAL_COLUMNS = ("eligible_to", "active")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+MAX_FILE_BYTES = 1024 * 1024
+MAX_ROWS = 5000
+MAX_SHEET_ROWS = 4 * MAX_ROWS  # blank rows too: a sheet formatted down to row 1,048,576 is read no further
+# An XLSX is a zip: 1 MiB of it can unpack to gigabytes of XML. A real 5,000-row catalogue unpacks to a few MiB.
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+log = logging.getLogger(__name__)
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (not CSV or XLSX, no header, too big); nothing was imported."""
+
+
+@dataclass
+class SheetRow:
+    number: int  # as a spreadsheet shows it: the header is row 1
+    values: dict[str, Any]
+    problem: str | None = None
+
+
+def read_sheet(data: bytes) -> list[SheetRow]:
+    """The file's data rows (blank rows skipped, numbers kept), whatever its format; ImportFileError if unreadable."""
+    if not data:
+        raise ImportFileError("the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(f"the file is larger than {MAX_FILE_BYTES} bytes; split it")
+    raw_rows = _xlsx_rows(data) if data.startswith(_ZIP_MAGIC) else _csv_rows(data)
+    header = _header(next(raw_rows, None))
+    rows: list[SheetRow] = []
+    for number, cells in enumerate(raw_rows, start=2):
+        values = [_plain(cell) for cell in cells]
+        if all(value is None for value in values):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise ImportFileError(f"the file has more than {MAX_ROWS} rows; split it")
+        row = SheetRow(number, {name: value for name, value in zip(header, values, strict=False) if value is not None})
+        if any(value is not None for value in values[len(header) :]):
+            row.problem = f"the row has more cells than the header's {len(header)} columns"
+        rows.append(row)
+    return rows
+
+
+def _header(cells: tuple[Any, ...] | list[Any] | None) -> list[str]:
+    names = [str(cell).strip().lower() if cell is not None else "" for cell in cells or ()]
+    while names and not names[-1]:
+        names.pop()
+    unknown = [name or "(blank)" for name in names if name not in COLUMNS]
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if unknown or missing:
+        raise ImportFileError(
+            "row 1 must be the header: "
+            + ", ".join(COLUMNS)
+            + " (the last two optional)"
+            + (f"; unknown columns: {', '.join(unknown)}" if unknown else "")
+            + (f"; missing columns: {', '.join(missing)}" if missing else "")
+        )
+    if len(set(names)) != len(names):
+        raise ImportFileError("the header names a column twice")
+    return names
+
+
+def _csv_rows(data: bytes) -> Any:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError("the file is neither XLSX nor UTF-8 text (CSV)") from None
+    first_line = text.split("\n", 1)[0]
+    # Excel in many European locales saves CSV with semicolons; the header line tells which it is.
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    try:
+        return iter(list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)))
+    except csv.Error as error:
+        raise ImportFileError(f"the CSV cannot be read: {error}") from None
+
+
+def _xlsx_rows(data: bytes) -> Any:
+    from openpyxl import load_workbook  # only imports that carry a spreadsheet pay for loading it
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise ImportFileError(f"the XLSX unpacks to more than {MAX_UNPACKED_BYTES} bytes")
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        cells = workbook.worksheets[0].iter_rows(max_col=len(COLUMNS) + 10, values_only=True)
+        rows = list(islice(cells, MAX_SHEET_ROWS + 1))
+        workbook.close()
+    except ImportFileError:
+        raise
+    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+        log.info("unreadable XLSX in a catalogue import: %r", error)
+        raise ImportFileError("the file is not a readable XLSX workbook") from None
+    if len(rows) > MAX_SHEET_ROWS:
+        raise ImportFileError(f"the worksheet has more than {MAX_SHEET_ROWS} rows, blank ones included")
+    return iter(rows)
+
+
+def _plain(cell: Any) -> Any:
+    """A cell as ProductIn reads it: blank is None, spreadsheet numbers exact, date-times as their day."""
+    if isinstance(cell, str):
+        return cell.strip() or None
+    if isinstance(cell, float):
+        # Excel keeps numbers as binary floats; the shortest repr is the decimal a person typed (19.99).
+        return int(cell) if cell.is_integer() else Decimal(repr(cell))
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date | int | bool | Decimal) or cell is None:
+        return cell
+    return str(cell)
