@@ -43,6 +43,7 @@ def build(clicks: int) -> tuple[dict, str, Path]:
     env = bench.handoff_env(db_url, bench.free_port(), secret, str(work), REDIS_PREFIX)
     bench.flask_cli(env, "migrate")
     key = json.loads(bench.flask_cli(env, "demo", "--json"))["keys"]["advertiser"]
+    bench_conversions.drop_demo_plan(db_url)  # as bench/conversions.py by default: the conversion path alone
     bench_conversions.seed(db_url, clicks)
     bench_conversions.write_tokens(secret, clicks, work / "tokens.txt")
     return env, key, work / "tokens.txt"

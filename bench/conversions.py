@@ -5,7 +5,12 @@ PostgreSQL database with a million clicks and 100,000 companies already bound to
 leads, starts Handoff in production mode under gunicorn (with Redis and the worker, as in
 bench/clicks.py), and loads ``POST /api/v1/conversions`` with wrk at 16 connections: once attributing
 by click token, once by a colleague's email at a bound company. It prints conversions per second,
-p50 and p99, and checks that every 201 is one stored conversion.
+p50 and p99, each party's CPU per conversion, and checks that every 201 is one stored conversion.
+
+By default the demo offer's commission plan is removed, so the figure is the conversion path itself, as in
+the earlier rows of the README. ``--priced`` keeps the plan: each conversion then accrues a commission under
+its partner's lock, and ``--partners N`` spreads the clicks and bound companies over N partners (one partner
+takes every conversion's lock in turn).
 """
 
 from __future__ import annotations
@@ -49,13 +54,21 @@ def reset_database() -> str:
     return f"postgresql://postgres@{bench.HOST}:5432/{DATABASE}"
 
 
-def seed(db_url: str, clicks: int) -> None:
-    """A million clicks over 80 days, and companies bound to partners by leads, written in SQL."""
+def seed(db_url: str, clicks: int, partners: int = 1) -> None:
+    """A million clicks over 80 days, and companies bound to partners by leads, written in SQL.
+
+    With ``partners`` above 1, that many bench partners (each with a link on the demo offer) share the clicks
+    and companies round robin; else demo-resell has them all.
+    """
     started = time.monotonic()
     with psycopg.connect(db_url, autocommit=True) as conn:
         link_id, offer_id, partner_id = conn.execute(
             "SELECT id, offer_id, partner_id FROM links WHERE code = 'demo-resell'"
         ).fetchone()
+        if partners > 1:
+            _add_partners(conn, offer_id, partners)
+            link_id = f"(SELECT id FROM links WHERE code = 'bench-' || (g % {partners}))"
+            partner_id = f"(SELECT partner_id FROM links WHERE code = 'bench-' || (g % {partners}))"
         conn.execute(f"""
             INSERT INTO clicks (id, created_at, link_id, offer_id, partner_id, ref_code, traffic, device, os,
                                 browser, ip_prefix, visitor_hash, is_unique)
@@ -76,7 +89,28 @@ def seed(db_url: str, clicks: int) -> None:
             SELECT offer_id, 'domain', customer_domain, partner_id, id, occurred_at
             FROM conversions WHERE order_id LIKE 'SEED-%'""")
         conn.execute("ANALYZE")
-    print(f"seeded {clicks:,} clicks and {COMPANIES:,} bound companies in {time.monotonic() - started:.0f} s")
+    print(
+        f"seeded {clicks:,} clicks and {COMPANIES:,} bound companies over {partners:,} partner(s) "
+        f"in {time.monotonic() - started:.0f} s"
+    )
+
+
+def _add_partners(conn, offer_id: int, partners: int) -> None:
+    conn.execute(f"""
+        INSERT INTO partners (name, contact_email, kind, country, tier, status, created_at)
+        SELECT 'Bench partner ' || g, 'bench' || g || '@partner.example', 'affiliate', 'DE', 'standard', 'active',
+               now() AT TIME ZONE 'UTC'
+        FROM generate_series(0, {partners - 1}) AS g""")
+    conn.execute(f"""
+        INSERT INTO links (code, partner_id, offer_id, created_at)
+        SELECT 'bench-' || substr(name, 15), id, {offer_id}, now() AT TIME ZONE 'UTC'
+        FROM partners WHERE name LIKE 'Bench partner %'""")
+
+
+def drop_demo_plan(db_url: str) -> None:
+    """The conversion path alone: without a plan nothing is priced (the ledger only asks for the plan)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM commission_plans")
 
 
 def write_tokens(secret: str, clicks: int, path: Path) -> None:
@@ -127,6 +161,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--clicks", type=int, default=1_000_000)
+    parser.add_argument("--priced", action="store_true", help="keep the demo's commission plan")
+    parser.add_argument("--partners", type=int, default=1, help="spread clicks and companies over N partners")
     args = parser.parse_args()
     bench.ensure_wrk()
     secret = "bench-" + os.urandom(24).hex()
@@ -136,7 +172,9 @@ def main() -> None:
     env = bench.handoff_env(db_url, port, secret, str(work), REDIS_PREFIX)
     bench.flask_cli(env, "migrate")
     demo = json.loads(bench.flask_cli(env, "demo", "--json"))
-    seed(db_url, args.clicks)
+    if not args.priced:
+        drop_demo_plan(db_url)
+    seed(db_url, args.clicks, args.partners)
     write_tokens(secret, args.clicks, work / "tokens.txt")
     processes = []
     try:
@@ -175,7 +213,8 @@ def main() -> None:
 def report(results: dict, args) -> None:
     print(
         f"\n{args.clicks:,} clicks, {COMPANIES:,} bound companies; gunicorn {bench.describe(GUNICORN)}; "
-        f"wrk -t2 -c16 -d{args.duration}s"
+        f"wrk -t2 -c16 -d{args.duration}s; {'priced' if args.priced else 'no commission plan'}, "
+        f"{args.partners:,} partner(s)"
     )
     print(f"{'attribution':<12} {'conv/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'201s':>8}  stored by carrier")
     for mode, result in results.items():
