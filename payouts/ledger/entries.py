@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select
+from sqlalchemy import ColumnElement, Row, Table, and_, case, exists, false, insert, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from core.config_cache import VersionedCache
@@ -20,15 +21,19 @@ from core.money import InvalidAmount, minor_digits
 from payouts.commissions.calculation import CommissionLine, CommissionRefused, commission_for
 from payouts.commissions.models import CommissionPlan
 from payouts.commissions.rules import PlanError, PlanRules, parse_plan
-from payouts.ledger.locks import lock_partners
+from payouts.ledger.locks import lock_partner, lock_partners
 from payouts.ledger.models import SETTLEMENT_COLUMNS, LedgerEntry
 from payouts.ledger.payments import is_paid
 from payouts.ledger.volume import volume_before
 from tracker.attribution.models import Conversion
 from tracker.program.models import Offer, Partner
+from tracker.program.offer_cache import offer_for_conversion
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "ledger"
+
+
+_INSERT_ENTRY = insert(cast(Table, LedgerEntry.__table__))
 
 
 class LedgerError(ValueError):
@@ -49,10 +54,10 @@ def _load_plan(offer_id: int) -> PlanRules | None:
     return None if row is None else parse_plan(row.plan)
 
 
-def accrue(conversion: Conversion) -> list[LedgerEntry]:
-    """Append 'accrued' rows for the conversion's partner and its parent; nothing without a partner or plan."""
+def accrue(conversion: Conversion) -> int:
+    """Append 'accrued' rows for the conversion's partner and its parent; returns how many (0 without a plan)."""
     if conversion.partner_id is None:
-        return []
+        return 0
     try:
         plan = plan_for(conversion.offer_id)
     except PlanError:
@@ -63,24 +68,26 @@ def accrue(conversion: Conversion) -> list[LedgerEntry]:
             conversion.offer_id,
             conversion.id,
         )
-        return []
+        return 0
     if plan is None or conversion.event not in plan.events:
-        return []
+        return 0
     # Caps are read-then-write: the partner's lock (payouts.ledger.locks) makes two conversions of one
     # partner at once take turns, so they cannot both take the last lead of a cap.
-    lock_partners([conversion.partner_id])
-    partner = db.session.get(Partner, conversion.partner_id)
-    offer = db.session.get(Offer, conversion.offer_id)
+    partner = lock_partner(conversion.partner_id)
+    offer = offer_for_conversion(conversion.offer_id)  # a per-worker copy; only its hold is read
     if partner is None or offer is None:  # the conversion's foreign keys keep both
         raise LookupError(f"conversion {conversion.id}: partner or offer not found")
     approve_after = conversion.occurred_at + timedelta(days=offer.hold_days)
-    entries = [_accrual(conversion, line, plan.currency, approve_after) for line in _lines(plan, conversion, partner)]
-    db.session.add_all(entries)
-    db.session.flush()
-    return entries
+    rows = [_accrual(conversion, line, plan.currency, approve_after) for line in _lines(plan, conversion, partner)]
+    # One Core statement: every priced conversion comes here, and the ORM's unit of work for new rows costs
+    # more CPU than the insert. Nothing in the session holds these rows; readers query them.
+    if rows:
+        db.session.execute(_INSERT_ENTRY, rows)
+    return len(rows)
 
 
-def _lines(plan: PlanRules, conversion: Conversion, partner: Partner) -> list[CommissionLine]:
+def _lines(plan: PlanRules, conversion: Conversion, partner: Row[Any]) -> list[CommissionLine]:
+    """``partner``: the row ``lock_partner`` read (id, tier, parent_id)."""
     try:
         result = commission_for(
             plan,
@@ -108,21 +115,22 @@ def _refused(conversion: Conversion, partner_id: int, refusal: str) -> list[Comm
     return [CommissionLine(partner_id, 0, f"not priced: {refusal}")]
 
 
-def _accrual(conversion: Conversion, line: CommissionLine, currency: str, approve_after: datetime) -> LedgerEntry:
+def _accrual(conversion: Conversion, line: CommissionLine, currency: str, approve_after: datetime) -> dict[str, Any]:
     role = "partner" if line.partner_id == conversion.partner_id else "parent"
     reason = line.rule if line.cap_reason is None else f"{line.rule}; {line.cap_reason}"
-    return LedgerEntry(
-        partner_id=line.partner_id,
-        offer_id=conversion.offer_id,
-        conversion_id=conversion.id,
-        kind="accrued",
-        role=role,
-        amount_minor=line.amount_minor,
-        currency=currency,
-        approve_after=approve_after,
-        actor=SYSTEM_ACTOR,
-        reason=reason,
-    )
+    return {
+        "partner_id": line.partner_id,
+        "offer_id": conversion.offer_id,
+        "conversion_id": conversion.id,
+        "kind": "accrued",
+        "role": role,
+        "amount_minor": line.amount_minor,
+        "currency": currency,
+        "approve_after": approve_after,
+        "actor": SYSTEM_ACTOR,
+        "reason": reason,
+        "created_at": utcnow(),
+    }
 
 
 def _payable_conversions() -> ColumnElement[bool]:
