@@ -18,11 +18,15 @@ POINTS_EXPIRY_INTERVAL_SECONDS = 600.0
 def init_app(app: Flask) -> None:
     from channel import cli
     from channel.catalog import api as catalog_api
+    from channel.catalog import pages as catalog_pages
     from channel.points import api as points_api
+    from channel.points import pages as points_pages
     from channel.points.ledger import expire_due, release_due
 
     for blueprint in (catalog_api.bp, points_api.bp):
         app.register_blueprint(blueprint)
+    for portal_pages in (catalog_pages, points_pages):
+        portal_pages.register(app)
     cli.init_app(app)
     register_job(
         app,

@@ -7,6 +7,8 @@ browser's Accept-Language, else English. Catalogues live in ``translations/`` an
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
@@ -49,6 +51,17 @@ def country_name(code: str) -> str:
     return str(locale.territories.get(code.upper(), code)) if locale and code else code
 
 
+def page_to_return_to() -> str:
+    """Where the language switch brings the reader back: this page, or after a form was posted, the page that
+    showed the form (a posted-to address may answer only POST; the referrer is followed only on this site)."""
+    if request.method == "GET":
+        return request.full_path if request.query_string else request.path
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return local_path(None)
+    return local_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+
+
 def _switch_to(code: str, next_path: str | None) -> Response:
     response = redirect(local_path(next_path, default="/"))
     if code not in LOCALES:
@@ -69,5 +82,7 @@ def switch_language() -> Response:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
-    app.jinja_env.globals.update(money=money, current_locale=current_locale, country_name=country_name)
+    app.jinja_env.globals.update(
+        money=money, current_locale=current_locale, page_to_return_to=page_to_return_to, country_name=country_name
+    )
     app.register_blueprint(bp)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from channel.points.funds import open_fund
+from channel.points.ledger import adjust
 from core.db import db
 from core.people.navigation import portal_pages
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
@@ -78,6 +80,10 @@ def build_world(app: Flask) -> dict:
     )
     assert register.status_code == 201, register.json
     assert db.session.query(DealRegistration).count() == 1
+    # Bonus points: the rival's entries and its person, whom our partner's points page must not offer.
+    open_fund("Loyalty", 900_000, 50, "EUR")
+    adjust(rival.id, 500, f"{RIVAL_PARTNER} welcome bonus", "admin")
+    make_person("partner", email=f"rep@{RIVAL_PARTNER}.example", partner_id=rival.id)
     make_person("partner", partner_id=ours.id)
     make_person("advertiser", advertiser_id=ours_vendor.id)
     make_person("admin")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 from spectree import Response
-from sqlalchemy import func, or_
+from sqlalchemy import Select, func, or_
 from werkzeug.datastructures import FileStorage
 
 from channel.catalog import promotion_api
@@ -68,12 +68,9 @@ def _apply(product: Product, fields: dict) -> bool:
         raise ApiError(422, str(error)) from None
 
 
-@bp.get("/catalog/products")
-@require_roles(*READERS)
-@api_spec.validate(query=ProductQuery, resp=Response(HTTP_200=ProductList, **ERRORS), tags=["catalog"])
-def list_products(query: ProductQuery):
-    """Products by SKU, filtered by family, active, a day they are eligible on, or part of SKU or name."""
-    statement = products_visible_to(principal().role)
+def filtered_products(role: str, query: ProductQuery) -> Select:
+    """The products ``role`` sees by SKU, filtered as the query asks (the catalogue page pages through it too)."""
+    statement = products_visible_to(role)
     if query.family is not None:
         statement = statement.join(ProductFamily).where(ProductFamily.code == query.family)
     if query.active is not None:
@@ -91,7 +88,15 @@ def list_products(query: ProductQuery):
                 func.lower(Product.name).contains(needle, autoescape=True),
             )
         )
-    statement = statement.order_by(Product.sku).limit(query.limit).offset(query.offset)
+    return statement.order_by(Product.sku).limit(query.limit).offset(query.offset)
+
+
+@bp.get("/catalog/products")
+@require_roles(*READERS)
+@api_spec.validate(query=ProductQuery, resp=Response(HTTP_200=ProductList, **ERRORS), tags=["catalog"])
+def list_products(query: ProductQuery):
+    """Products by SKU, filtered by family, active, a day they are eligible on, or part of SKU or name."""
+    statement = filtered_products(principal().role, query)
     return ProductList(items=[product_out(product) for product in db.session.scalars(statement)])
 
 

@@ -130,7 +130,8 @@ def list_promotions(query: PromotionQuery):
     return PromotionList(items=[promotion_out(promotion) for promotion in db.session.scalars(statement)])
 
 
-def _target(json: PromotionIn) -> dict:
+def promotion_target(json: PromotionIn) -> dict:
+    """The promotion's product, family or tier as Promotion's columns; ApiError 422 for an unknown one."""
     if json.sku is not None:
         product = find_product(json.sku)
         if product is None:
@@ -150,7 +151,11 @@ def _target(json: PromotionIn) -> dict:
 def create_promotion(json: PromotionIn):
     """A dated multiplier for one SKU, family or partner tier; overlapping promotions multiply."""
     promotion = Promotion(
-        name=json.name, multiplier=json.multiplier, starts_on=json.starts_on, ends_on=json.ends_on, **_target(json)
+        name=json.name,
+        multiplier=json.multiplier,
+        starts_on=json.starts_on,
+        ends_on=json.ends_on,
+        **promotion_target(json),
     )
     db.session.add(promotion)
     db.session.commit()

@@ -79,3 +79,20 @@ def test_money_is_written_for_the_readers_locale(app):
     g.pop("_flask_babel", None)  # the locale Flask-Babel keeps for the test's one app context
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert money(146914, "EUR") == "€1,469.14"
+
+
+def test_after_a_posted_form_the_switch_returns_to_the_page_that_showed_it(app, client):
+    """A page rendered by a POST (a form with errors) names the form's own page, not the address posted to."""
+    token = form_token(client)
+    page = client.post(
+        "/login",
+        data={"email": "nobody@people.example", "password": "wrong", "csrf_token": token},
+        headers={"Referer": "http://localhost/login?next=%2Fportal%2Fpoints"},
+    ).get_data(as_text=True)
+    assert 'name="next" value="/login?next=%2Fportal%2Fpoints"' in page
+    elsewhere = client.post(
+        "/login",
+        data={"email": "nobody@people.example", "password": "wrong", "csrf_token": token},
+        headers={"Referer": "https://evil.example/login"},
+    ).get_data(as_text=True)
+    assert 'name="next" value="/portal"' in elsewhere
