@@ -16,7 +16,7 @@ POINTS_EXPIRY_INTERVAL_SECONDS = 600.0
 
 
 def init_app(app: Flask) -> None:
-    from channel import cli
+    from channel import cli, demo
     from channel.catalog import api as catalog_api
     from channel.catalog import pages as catalog_pages
     from channel.points import api as points_api
@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     for portal_pages in (catalog_pages, points_pages):
         portal_pages.register(app)
     cli.init_app(app)
+    demo.connect()
     register_job(
         app,
         Job(
