@@ -22,8 +22,9 @@ def init_app(app: Flask) -> None:
     from channel.points import api as points_api
     from channel.points import pages as points_pages
     from channel.points.ledger import expire_due, release_due
+    from channel.sellout import api as sellout_api
 
-    for blueprint in (catalog_api.bp, points_api.bp):
+    for blueprint in (catalog_api.bp, points_api.bp, sellout_api.bp):
         app.register_blueprint(blueprint)
     for portal_pages in (catalog_pages, points_pages):
         portal_pages.register(app)

@@ -10,8 +10,13 @@ from flask import Flask
 
 from channel.catalog import cli as catalog_cli
 from channel.points import cli as points_cli
+from channel.sellout import cli as sellout_cli
 
-DOMAIN_COMMANDS: tuple[tuple[click.Command, ...], ...] = (catalog_cli.COMMANDS, points_cli.COMMANDS)
+DOMAIN_COMMANDS: tuple[tuple[click.Command, ...], ...] = (
+    catalog_cli.COMMANDS,
+    points_cli.COMMANDS,
+    sellout_cli.COMMANDS,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -19,14 +19,14 @@ from tracker.program.models import Offer, Partner
 from tracker.program.signals import demo_created
 
 DEMO_ACTOR = "demo"
-DEMO_FAMILY = FamilyIn(code="crm", name="Demo CRM licences", serial_pattern=r"CRM-[0-9]{6}")
+DEMO_FAMILY = FamilyIn.model_validate({"code": "crm", "name": "Demo CRM licences", "serial_pattern": r"CRM-[0-9]{6}"})
 DEMO_CATALOGUE = b"""sku,name,family,list_price,currency,points_per_unit,eligible_from
 CRM-ANNUAL,"Demo CRM, annual licence",crm,1200.00,EUR,120,2026-01-01
 CRM-SEAT,Demo CRM extra seat,crm,240.00,EUR,20,2026-01-01
 CRM-SUPPORT,Demo CRM premium support,crm,480.00,EUR,40,2026-01-01
 """
 # The model program's fund; a point is worth 0.05 EUR, so the whole fund is 45,000.00 EUR of rewards.
-DEMO_FUND = {"name": "Demo bonus fund", "budget_points": 900_000, "point_value_minor": 5, "currency": "EUR"}
+DEMO_FUND_POINTS, DEMO_POINT_VALUE_MINOR = 900_000, 5
 
 
 def add_demo_channel(offer: Offer, *, partners: list[Partner], **_: object) -> None:
@@ -38,7 +38,7 @@ def add_demo_channel(offer: Offer, *, partners: list[Partner], **_: object) -> N
     # Idempotent by SKU (unchanged rows stay as they are); it commits, with the demo created so far.
     import_products(DEMO_CATALOGUE, DEMO_ACTOR)
     if active_fund() is None:
-        open_fund(**DEMO_FUND)
+        open_fund("Demo bonus fund", DEMO_FUND_POINTS, DEMO_POINT_VALUE_MINOR, "EUR")
 
 
 def connect() -> None:

@@ -75,11 +75,14 @@ def products_visible_to(role: str) -> Select:
 def product_on(sku: str, on: date) -> Product | None:
     """The product with this SKU (any case) if it is active and eligible on ``on`` (both ends included)."""
     product = find_product(sku)
-    if product is None or not product.active or on < product.eligible_from:
-        return None
-    if product.eligible_to is not None and on > product.eligible_to:
-        return None
-    return product
+    return product if product is not None and is_eligible(product, on) else None
+
+
+def is_eligible(product: Product, on: date) -> bool:
+    """``product_on``'s rule for a product already loaded (sell-out loads a file's products in bulk)."""
+    if not product.active or on < product.eligible_from:
+        return False
+    return product.eligible_to is None or on <= product.eligible_to
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 The header (row 1) names the columns, in any order and any case; the README lists them. Nothing here judges
 a value: each row goes through the API's own ProductIn (channel.catalog.importer).
+``stream_sheet`` reads a larger file (a sell-out upload, channel.sellout) row by row with its own columns.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import csv
 import io
 import logging
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -61,17 +63,22 @@ def read_sheet(data: bytes) -> list[SheetRow]:
     return rows
 
 
-def _header(cells: tuple[Any, ...] | list[Any] | None) -> list[str]:
+def _header(
+    cells: tuple[Any, ...] | list[Any] | None,
+    columns: Sequence[str] = COLUMNS,
+    required: Sequence[str] = REQUIRED_COLUMNS,
+) -> list[str]:
     names = [str(cell).strip().lower() if cell is not None else "" for cell in cells or ()]
     while names and not names[-1]:
         names.pop()
-    unknown = [name or "(blank)" for name in names if name not in COLUMNS]
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    unknown = [name or "(blank)" for name in names if name not in columns]
+    missing = [name for name in required if name not in names]
     if unknown or missing:
+        optional = [name for name in columns if name not in required]
         raise ImportFileError(
             "row 1 must be the header: "
-            + ", ".join(COLUMNS)
-            + " (the last two optional)"
+            + ", ".join(columns)
+            + (f" ({', '.join(optional)} optional)" if optional else "")
             + (f"; unknown columns: {', '.join(unknown)}" if unknown else "")
             + (f"; missing columns: {', '.join(missing)}" if missing else "")
         )
@@ -128,3 +135,90 @@ def _plain(cell: Any) -> Any:
     if isinstance(cell, date | int | bool | Decimal) or cell is None:
         return cell
     return str(cell)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """What a file read row by row (``stream_sheet``) may hold: its columns, the required ones, its limits."""
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    max_rows: int
+    max_unpacked_bytes: int
+
+
+def stream_sheet(data: bytes, spec: SheetSpec) -> Iterator[SheetRow]:
+    """The file's data rows one at a time (blank rows skipped), for files too large to hold as lists of cells.
+
+    The header is read before this returns, so a file that cannot be read at all raises ImportFileError here;
+    one damaged further down raises it from the iteration.
+    """
+    if not data:
+        raise ImportFileError("the file is empty")
+    raw_rows = _xlsx_stream(data, spec) if data.startswith(_ZIP_MAGIC) else _csv_stream(data)
+    try:
+        header = _header(next(raw_rows, None), spec.columns, spec.required)
+    except csv.Error as error:
+        raise ImportFileError(f"the CSV cannot be read: {error}") from None
+    return _numbered_rows(raw_rows, header, spec.max_rows)
+
+
+def _numbered_rows(raw_rows: Iterator[Any], header: list[str], max_rows: int) -> Iterator[SheetRow]:
+    read = 0
+    try:
+        for number, cells in enumerate(islice(raw_rows, 4 * max_rows + 1), start=2):
+            if number > 4 * max_rows + 1:
+                raise ImportFileError(f"the file has more than {4 * max_rows} rows, blank ones included")
+            values = [_plain(cell) for cell in cells]
+            if all(value is None for value in values):
+                continue
+            read += 1
+            if read > max_rows:
+                raise ImportFileError(f"the file has more than {max_rows} rows; split it")
+            row = SheetRow(
+                number, {name: value for name, value in zip(header, values, strict=False) if value is not None}
+            )
+            if any(value is not None for value in values[len(header) :]):
+                row.problem = f"the row has more cells than the header's {len(header)} columns"
+            yield row
+    except csv.Error as error:
+        raise ImportFileError(f"the CSV cannot be read on row {read + 2}: {error}") from None
+
+
+def _csv_stream(data: bytes) -> Iterator[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError("the file is neither XLSX nor UTF-8 text (CSV)") from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+
+
+def _xlsx_stream(data: bytes, spec: SheetSpec) -> Iterator[tuple[Any, ...]]:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > spec.max_unpacked_bytes:
+            raise ImportFileError(f"the XLSX unpacks to more than {spec.max_unpacked_bytes} bytes")
+        # read_only parses the worksheet's XML as it is iterated: a 100,000-row sheet is never held whole.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        cells = workbook.worksheets[0].iter_rows(max_col=len(spec.columns) + 1, values_only=True)  # +1: extra cells
+    except ImportFileError:
+        raise
+    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+        log.info("unreadable XLSX: %r", error)
+        raise ImportFileError("the file is not a readable XLSX workbook") from None
+    return _closing_rows(workbook, cells)
+
+
+def _closing_rows(workbook: Any, cells: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    try:
+        yield from cells
+    except Exception as error:
+        log.info("XLSX damaged part-way: %r", error)
+        raise ImportFileError("the XLSX workbook is damaged part-way through") from None
+    finally:
+        workbook.close()

@@ -70,7 +70,12 @@ def check_draw(fund: PointsFund, points: int) -> None:
     """Refuse ``points`` more than the locked ``fund`` has left."""
     left = fund.budget_points - drawn(fund.id)
     if points > left:
-        raise PointsRefused(f"bonus fund '{fund.name}' exhausted: {max(left, 0)} points left, {points} asked")
+        raise PointsRefused(exhausted(fund, left, points))
+
+
+def exhausted(fund: PointsFund, left: int, points: int) -> str:
+    """The refusal of a draw of ``points`` when ``left`` remain (one wording for single and bulk accruals)."""
+    return f"bonus fund '{fund.name}' exhausted: {max(left, 0)} points left, {points} asked"
 
 
 def open_fund(

@@ -16,6 +16,7 @@ go negative; later accruals net it, and nothing can be spent until it is positiv
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,8 +24,8 @@ from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 
 from channel.points.balances import remaining_of, settled_by
-from channel.points.funds import PointsRefused, check_draw, lock_active_fund
-from channel.points.models import PointsEntry
+from channel.points.funds import PointsRefused, check_draw, drawn, exhausted, lock_active_fund
+from channel.points.models import PointsEntry, PointsFund
 from core.db import UtcDateTime, db, dialect_insert, utcnow
 from payouts.ledger.locks import lock_partners
 
@@ -229,3 +230,90 @@ def adjust(partner_id: int, points: int, reason: str, actor: str) -> PointsEntry
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class Accrual:
+    """One accrual asked of ``accrue_many``: ``accrue``'s arguments less the source kind and actor they share."""
+
+    partner_id: int
+    points: int
+    source_id: int
+    occurred_at: datetime
+
+
+BULK_CHUNK = 1000  # sources per statement: well under SQLite's limit on bound parameters
+
+
+def accrue_many(source_kind: str, accruals: Sequence[Accrual], actor: str = SYSTEM_ACTOR) -> dict[int, int | Refusal]:
+    """``accrue`` for many sources of one kind at once (a sell-out upload's lines): the same rules and locks.
+
+    The partners are locked once (ascending, one statement), then the fund once; the accruals are then
+    taken in the given order and each is refused, with ``accrue``'s words, when the fund has fewer points
+    left than it asks, as calling ``accrue`` for each in turn would. A source that accrued before answers
+    its first accrual. Answers, per source id, the accrual's entry id or the Refusal.
+    """
+    for item in accruals:
+        _require(item.points, actor)
+    partners = {item.partner_id for item in accruals}
+    missing = partners - set(lock_partners(partners))
+    if missing:
+        raise PointsRefused(f"partner {min(missing)} does not exist")
+    answers: dict[int, int | Refusal] = dict(_accrual_ids(source_kind, [item.source_id for item in accruals]))
+    try:
+        fund = lock_active_fund()
+    except PointsRefused as refusal:
+        return {item.source_id: answers.get(item.source_id, Refusal(str(refusal))) for item in accruals}
+    left = fund.budget_points - drawn(fund.id)
+    granted: list[Accrual] = []
+    for item in accruals:
+        if item.source_id in answers:  # accrued before, or named twice here: accrues once, as accrue would
+            continue
+        if item.points > left:
+            answers[item.source_id] = Refusal(exhausted(fund, left, item.points))
+            continue
+        left -= item.points
+        answers[item.source_id] = 0  # replaced by the entry's id once inserted
+        granted.append(item)
+    # The table's INSERT, not the ORM's bulk path: one executemany the driver pipelines, a chunk of rows
+    # built at a time. A source accrued by another writer meanwhile is skipped here, answered below.
+    statement = dialect_insert(PointsEntry.__table__).on_conflict_do_nothing()
+    for start in range(0, len(granted), BULK_CHUNK):
+        rows = [_accrual_row(fund, item, source_kind, actor.strip()) for item in granted[start : start + BULK_CHUNK]]
+        db.session.execute(statement, rows)
+    answers.update(_accrual_ids(source_kind, [item.source_id for item in granted]))
+    return answers
+
+
+def _accrual_row(fund: PointsFund, item: Accrual, source_kind: str, actor: str) -> dict:
+    return {
+        "fund_id": fund.id,
+        "partner_id": item.partner_id,
+        "kind": "accrued",
+        "points": item.points,
+        "source_kind": source_kind,
+        "source_id": item.source_id,
+        "release_after": item.occurred_at + timedelta(days=fund.return_window_days),
+        "expires_at": add_months(item.occurred_at, fund.expiry_months),
+        "reason": "",
+        "actor": actor,
+        "created_at": utcnow(),
+    }
+
+
+def _accrual_ids(source_kind: str, source_ids: Sequence[int]) -> dict[int, int]:
+    """The accruals of these sources: source id -> entry id.
+
+    One range scan of the source key's index between the lowest and highest id, filtered here: a
+    sell-out upload's lines have consecutive ids, and long IN lists got a generic plan from PostgreSQL's
+    prepared statements that scanned far more (22 s for 20,000 sources instead of 0.1 s).
+    """
+    if not source_ids:
+        return {}
+    wanted = set(source_ids)
+    statement = select(PointsEntry.source_id, PointsEntry.id).where(
+        PointsEntry.source_kind == source_kind,
+        PointsEntry.source_id.between(min(wanted), max(wanted)),
+        PointsEntry.kind == "accrued",
+    )
+    return {int(source): entry for source, entry in db.session.execute(statement) if source in wanted}
