@@ -23,10 +23,11 @@ def init_app(app: Flask) -> None:
     from channel.points import pages as points_pages
     from channel.points.ledger import expire_due, release_due
     from channel.sellout import api as sellout_api
+    from channel.sellout import pages as sellout_pages
 
     for blueprint in (catalog_api.bp, points_api.bp, sellout_api.bp):
         app.register_blueprint(blueprint)
-    for portal_pages in (catalog_pages, points_pages):
+    for portal_pages in (catalog_pages, points_pages, sellout_pages):
         portal_pages.register(app)
     cli.init_app(app)
     demo.connect()

@@ -15,6 +15,7 @@ from flask import Flask
 
 from channel.points.funds import open_fund
 from channel.points.ledger import adjust
+from channel.sellout.models import SelloutUpload
 from core.db import db
 from core.people.navigation import portal_pages
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
@@ -84,6 +85,9 @@ def build_world(app: Flask) -> dict:
     open_fund("Loyalty", 900_000, 50, "EUR")
     adjust(rival.id, 500, f"{RIVAL_PARTNER} welcome bonus", "admin")
     make_person("partner", email=f"rep@{RIVAL_PARTNER}.example", partner_id=rival.id)
+    # Sell-out: the rival's committed upload, which our partner's upload list must not show.
+    rival_upload = {"sha256": "0" * 64, "file_name": f"{RIVAL_PARTNER}-sellout.csv", "state": "committed"}
+    db.session.add(SelloutUpload(uploader_partner_id=rival.id, created_by=RIVAL_PARTNER, **rival_upload))
     make_person("partner", partner_id=ours.id)
     make_person("advertiser", advertiser_id=ours_vendor.id)
     make_person("admin")
