@@ -3,6 +3,7 @@
 The header (row 1) names the columns, in any order and any case; the README lists them. Nothing here judges
 a value: each row goes through the API's own ProductIn (channel.catalog.importer).
 ``stream_sheet`` reads a larger file (a sell-out upload, channel.sellout) row by row with its own columns.
+XLSX: python-calamine when ``channel.catalog.xlsx`` finds its memory bounded, else openpyxl's streaming reader.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
 from typing import Any
+
+from channel.catalog.xlsx import CALAMINE_BUDGET, calamine_cost, calamine_rows
 
 REQUIRED_COLUMNS = ("sku", "name", "family", "list_price", "currency", "points_per_unit", "eligible_from")
 OPTIONAL_COLUMNS = ("eligible_to", "active")
@@ -102,25 +105,38 @@ def _csv_rows(data: bytes) -> Any:
 
 
 def _xlsx_rows(data: bytes) -> Any:
-    from openpyxl import load_workbook  # only imports that carry a spreadsheet pay for loading it
-
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-        if unpacked > MAX_UNPACKED_BYTES:
-            raise ImportFileError(f"the XLSX unpacks to more than {MAX_UNPACKED_BYTES} bytes")
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        cells = workbook.worksheets[0].iter_rows(max_col=len(COLUMNS) + 10, values_only=True)
-        rows = list(islice(cells, MAX_SHEET_ROWS + 1))
-        workbook.close()
+        if _fits_calamine(data, MAX_UNPACKED_BYTES):
+            rows: list[Any] = list(islice(calamine_rows(data, len(COLUMNS) + 10), MAX_SHEET_ROWS + 1))
+        else:
+            rows = _openpyxl_rows(data, len(COLUMNS) + 10, MAX_SHEET_ROWS + 1)
     except ImportFileError:
         raise
-    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+    except Exception as error:  # calamine and openpyxl raise many kinds for a damaged or foreign file
         log.info("unreadable XLSX in a catalogue import: %r", error)
         raise ImportFileError("the file is not a readable XLSX workbook") from None
     if len(rows) > MAX_SHEET_ROWS:
         raise ImportFileError(f"the worksheet has more than {MAX_SHEET_ROWS} rows, blank ones included")
     return iter(rows)
+
+
+def _fits_calamine(data: bytes, max_unpacked_bytes: int) -> bool:
+    """The zip bomb check (the parts' unpacked sizes), then whether calamine may read it (``xlsx``)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > max_unpacked_bytes:
+            raise ImportFileError(f"the XLSX unpacks to more than {max_unpacked_bytes} bytes")
+        cost = calamine_cost(archive)
+    return cost is not None and cost <= CALAMINE_BUDGET
+
+
+def _openpyxl_rows(data: bytes, max_columns: int, max_rows: int) -> list[Any]:
+    from openpyxl import load_workbook  # only imports that carry a spreadsheet pay for loading it
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    rows = list(islice(workbook.worksheets[0].iter_rows(max_col=max_columns, values_only=True), max_rows))
+    workbook.close()
+    return rows
 
 
 def _plain(cell: Any) -> Any:
@@ -129,7 +145,8 @@ def _plain(cell: Any) -> Any:
         return cell.strip() or None
     if isinstance(cell, float):
         # Excel keeps numbers as binary floats; the shortest repr is the decimal a person typed (19.99).
-        return int(cell) if cell.is_integer() else Decimal(repr(cell))
+        # Beyond 2**53 a float is no longer the whole number typed: its Decimal, for the checks to refuse.
+        return int(cell) if cell.is_integer() and abs(cell) < 2**53 else Decimal(repr(cell))
     if isinstance(cell, datetime):
         return cell.date()
     if isinstance(cell, date | int | bool | Decimal) or cell is None:
@@ -198,27 +215,29 @@ def _csv_stream(data: bytes) -> Iterator[list[str]]:
 def _xlsx_stream(data: bytes, spec: SheetSpec) -> Iterator[tuple[Any, ...]]:
     from openpyxl import load_workbook
 
+    width = len(spec.columns) + 1  # +1: a row with more cells than the header is told so
+    workbook = None
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-        if unpacked > spec.max_unpacked_bytes:
-            raise ImportFileError(f"the XLSX unpacks to more than {spec.max_unpacked_bytes} bytes")
-        # read_only parses the worksheet's XML as it is iterated: a 100,000-row sheet is never held whole.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        cells = workbook.worksheets[0].iter_rows(max_col=len(spec.columns) + 1, values_only=True)  # +1: extra cells
+        if _fits_calamine(data, spec.max_unpacked_bytes):
+            cells: Iterator[Any] = calamine_rows(data, width)
+        else:
+            # read_only parses the worksheet's XML as it is iterated: a 100,000-row sheet is never held whole.
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            cells = workbook.worksheets[0].iter_rows(max_col=width, values_only=True)
     except ImportFileError:
         raise
-    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+    except Exception as error:  # calamine and openpyxl raise many kinds for a damaged or foreign file
         log.info("unreadable XLSX: %r", error)
         raise ImportFileError("the file is not a readable XLSX workbook") from None
     return _closing_rows(workbook, cells)
 
 
-def _closing_rows(workbook: Any, cells: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+def _closing_rows(workbook: Any, cells: Iterator[Any]) -> Iterator[Any]:
     try:
         yield from cells
     except Exception as error:
         log.info("XLSX damaged part-way: %r", error)
         raise ImportFileError("the XLSX workbook is damaged part-way through") from None
     finally:
-        workbook.close()
+        if workbook is not None:
+            workbook.close()

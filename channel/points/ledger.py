@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import literal, select
+from sqlalchemy import Row, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from channel.points.balances import remaining_of, settled_by
@@ -317,3 +317,74 @@ def _accrual_ids(source_kind: str, source_ids: Sequence[int]) -> dict[int, int]:
         PointsEntry.kind == "accrued",
     )
     return {int(source): entry for source, entry in db.session.execute(statement) if source in wanted}
+
+
+def reverse_many(source_kind: str, source_ids: Sequence[int], actor: str, reason: str) -> int:
+    """``reverse_source`` for many sources of one kind at once (an undone upload's lines): the same rules.
+
+    The accruals are read first, as ``reverse_source`` reads its one; their partners are then locked once
+    (ascending, one statement), and only then the reversals and expiries already settling them are read:
+    each source is reversed once, less what already expired, on its accrual's fund. A source that earned
+    nothing or was reversed before is skipped. Answers how many reversals were written.
+    """
+    accruals = _accruals_of(source_kind, source_ids)
+    if not accruals:
+        return 0
+    lock_partners({accrual.partner_id for accrual in accruals})
+    steps = _settlements(accruals)
+    rows = [
+        _reversal_row(accrual, steps.get(accrual.id, {}), source_kind, (actor or SYSTEM_ACTOR).strip(), reason.strip())
+        for accrual in accruals
+        if "reversed" not in steps.get(accrual.id, {})
+    ]
+    # A source another writer reverses meanwhile is skipped by the settlement key, as it waits on the lock.
+    statement = dialect_insert(PointsEntry.__table__).on_conflict_do_nothing()
+    for start in range(0, len(rows), BULK_CHUNK):
+        db.session.execute(statement, rows[start : start + BULK_CHUNK])
+    return len(rows)
+
+
+def _accruals_of(source_kind: str, source_ids: Sequence[int]) -> list[Row]:
+    """The accruals of these sources, by one range scan of the source key (see ``_accrual_ids`` for why).
+
+    Rows of the columns a reversal copies, not entities: 100,000 entities held ~150 MB.
+    """
+    wanted = set(source_ids)
+    if not wanted:
+        return []
+    entry = PointsEntry
+    statement = select(entry.id, entry.fund_id, entry.partner_id, entry.points, entry.source_id).where(
+        entry.source_kind == source_kind,
+        entry.source_id.between(min(wanted), max(wanted)),
+        entry.kind == "accrued",
+    )
+    return [row for row in db.session.execute(statement.order_by(entry.id)) if row.source_id in wanted]
+
+
+def _settlements(accruals: Sequence[Row]) -> dict[int, dict[str, int]]:
+    """Accrual id -> {kind: points} of its reversal and expiry, read by one range scan of the settlement key."""
+    ids = {accrual.id for accrual in accruals}
+    statement = select(PointsEntry.settles_id, PointsEntry.kind, PointsEntry.points).where(
+        PointsEntry.settles_id.between(min(ids), max(ids)), PointsEntry.kind.in_(("reversed", "expired"))
+    )
+    steps: dict[int, dict[str, int]] = {}
+    for settles_id, kind, points in db.session.execute(statement):
+        if settles_id in ids:
+            steps.setdefault(settles_id, {})[kind] = points
+    return steps
+
+
+def _reversal_row(accrual: Row, steps: dict[str, int], source_kind: str, actor: str, reason: str) -> dict:
+    expired = -steps.get("expired", 0)
+    return {
+        "fund_id": accrual.fund_id,
+        "partner_id": accrual.partner_id,
+        "kind": "reversed",
+        "points": -(accrual.points - expired),
+        "source_kind": source_kind,
+        "source_id": accrual.source_id,
+        "settles_id": accrual.id,
+        "reason": reason,
+        "actor": actor,
+        "created_at": utcnow(),
+    }

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from channel.points.ledger import Accrual, Refusal, accrue_many, reverse_source
+from channel.points.ledger import Accrual, Refusal, accrue_many, reverse_many, reverse_source
 from channel.sellout.models import SelloutLine, SelloutUpload, SerialConflict
 from core.db import db, utcnow
 
@@ -121,11 +121,8 @@ def undo_upload(upload: SelloutUpload, actor: str) -> SelloutUpload:
         return upload
     if upload.state != "committed":
         raise BookingRefused(f"upload {upload.id} is {upload.state} already")
-    accrued = db.session.scalars(
-        select(SelloutLine.id).where(SelloutLine.upload_id == upload.id, earning()).order_by(SelloutLine.id)
-    )
-    for line_id in list(accrued):
-        reverse_source(SOURCE_KIND, line_id, actor, f"upload {upload.id} undone")
+    accrued = db.session.scalars(select(SelloutLine.id).where(SelloutLine.upload_id == upload.id, earning()))
+    reverse_many(SOURCE_KIND, list(accrued), actor, f"upload {upload.id} undone")
     db.session.execute(update(SelloutLine).where(SelloutLine.upload_id == upload.id).values(live=False))
     upload.state, upload.undone_by, upload.undone_at = "undone", actor, utcnow()
     db.session.flush()
