@@ -7,9 +7,6 @@ with its company's keys, a distributor's also its resellers'; any other upload i
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, request
 from flask import Response as FlaskResponse
 from spectree import Response
@@ -21,7 +18,7 @@ from channel.sellout.booking import SOURCE_KIND, BookingRefused, UploadStale, co
 from channel.sellout.conflicts import ConflictRefused, lock_conflict, resolve_conflict
 from channel.sellout.models import SelloutLine, SelloutRejection, SelloutUpload, SerialConflict
 from channel.sellout.preview import MAX_UPLOAD_BYTES, ImportFileError, UploadRefused, preview_upload
-from channel.sellout.rows import COLUMNS, EXAMPLE_ROW
+from channel.sellout.rows import template_csv
 from channel.sellout.schemas import (
     ConflictLine,
     ConflictList,
@@ -37,6 +34,7 @@ from channel.sellout.schemas import (
     UploadQuery,
     UploadSummary,
 )
+from channel.sellout.scopes import visible_uploads
 from core.api.auth import Principal, actor_name, principal, require_roles
 from core.api.errors import ApiError, commit_or_conflict
 from core.api.openapi import ERRORS, api_spec
@@ -57,13 +55,9 @@ def allow_file_sized_bodies(endpoint: str | None, values: dict | None) -> None:
 
 
 def _visible(who: Principal) -> Select:
-    statement = select(SelloutUpload)
-    if who.role != "partner":
-        return statement
-    resellers = select(Partner.id).where(Partner.parent_id == who.partner_id)
-    return statement.where(
-        (SelloutUpload.uploader_partner_id == who.partner_id) | SelloutUpload.uploader_partner_id.in_(resellers)
-    )
+    if who.role != "partner" or who.partner_id is None:
+        return select(SelloutUpload)
+    return visible_uploads(who.partner_id)
 
 
 def _upload(upload_id: int, lock: bool = False) -> SelloutUpload:
@@ -126,12 +120,8 @@ def upload_out(upload: SelloutUpload, limit: int = 1000, offset: int = 0) -> Upl
 @api_spec.validate(resp=Response(HTTP_200=None, **ERRORS), tags=["sellout"])
 def get_template():
     """The sell-out file's header and one example row, as CSV (the README describes each column)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([EXAMPLE_ROW[name] for name in COLUMNS])
     return FlaskResponse(
-        buffer.getvalue(),
+        template_csv(),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="sellout-template.csv"'},
     )

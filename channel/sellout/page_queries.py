@@ -3,27 +3,16 @@ accepted lines by SKU, and the template file."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 
 from channel.catalog.models import Product
 from channel.points.models import PointsEntry
 from channel.sellout.booking import SOURCE_KIND
-from channel.sellout.models import SelloutLine, SelloutUpload
-from channel.sellout.rows import COLUMNS, EXAMPLE_ROW
+from channel.sellout.models import SelloutLine
 from core.db import db
 from tracker.program.models import Partner
-
-
-def visible_uploads(partner_id: int) -> Select:
-    """The uploads a partner key of ``partner_id`` sees in the API: its company's, and its resellers'."""
-    resellers = select(Partner.id).where(Partner.parent_id == partner_id)
-    return select(SelloutUpload).where(
-        (SelloutUpload.uploader_partner_id == partner_id) | SelloutUpload.uploader_partner_id.in_(resellers)
-    )
 
 
 def uploader_names(partner_id: int) -> dict[int, str]:
@@ -74,12 +63,3 @@ def accepted_summary(upload_id: int) -> list[AcceptedSku]:
         .order_by(Product.sku)
     )
     return [AcceptedSku(sku, name, *(int(n) for n in counts)) for sku, name, *counts in db.session.execute(statement)]
-
-
-def template_csv() -> str:
-    """The header and one example row, as GET /api/v1/sellout/template.csv writes them."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([EXAMPLE_ROW[name] for name in COLUMNS])
-    return buffer.getvalue()

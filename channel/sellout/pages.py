@@ -18,14 +18,10 @@ from channel.sellout.api import upload_out
 from channel.sellout.booking import BookingRefused, UploadStale, commit_upload, lock_upload, undo_upload
 from channel.sellout.models import SelloutUpload
 from channel.sellout.page_forms import UndoForm, UploadForm
-from channel.sellout.page_queries import (
-    accepted_summary,
-    points_by_upload,
-    template_csv,
-    uploader_names,
-    visible_uploads,
-)
+from channel.sellout.page_queries import accepted_summary, points_by_upload, uploader_names
 from channel.sellout.preview import MAX_UPLOAD_BYTES, ImportFileError, UploadRefused, preview_upload
+from channel.sellout.rows import template_csv
+from channel.sellout.scopes import visible_uploads
 from core.api.errors import ApiError, commit_or_conflict
 from core.api.limits import INT_COLUMN_MAX
 from core.db import db

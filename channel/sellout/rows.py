@@ -6,6 +6,8 @@ Nothing here asks the database: the catalogue, the partners and duplicates are c
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -178,3 +180,12 @@ def read_row(number: int, values: dict[str, Any]) -> SaleRow | str:
     if row.quantity == 0 and not any(p.startswith("quantity") for p in problems):
         problems.append("quantity: must not be zero (a return is negative)")
     return "; ".join(problems) if problems else row
+
+
+def template_csv() -> str:
+    """The header and one example row, as the API and the portal serve them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerow([EXAMPLE_ROW[name] for name in COLUMNS])
+    return buffer.getvalue()
