@@ -10,7 +10,7 @@ from core.db import db
 from payouts.batches.lifecycle import approve_batch, create_batch, mark_exported
 from payouts.ledger.entries import adjust
 from tests.core.people.conftest import cheap_hashes, compiled_catalogues, fresh_request_globals  # noqa: F401
-from tests.core.people.helpers import make_person, sign_in
+from tests.core.people.helpers import form_token, make_person, sign_in
 from tests.factories import PartnerFactory, auth
 from tests.payouts.batches.test_batches import JULY, PAYDAY, give_profile
 
@@ -60,6 +60,16 @@ def test_a_partner_lists_the_batches_that_pay_it_and_reads_each_statement(app, c
     assert statement.split("<main")[1] == api.get_data(as_text=True).split("<main")[1]
     assert "Contoso Blog" in statement and "launch bonus" in statement
     assert "Northwind Deals" not in statement and "secret bonus" not in statement
+
+
+def test_the_statement_is_in_the_readers_language(app, client, batches):
+    signed_in(client, batches["ours"])
+    english = client.get(f"/portal/statements/{batches['shared'].id}").get_data(as_text=True)
+    assert "Payout statement" in english and "Net to partner" in english
+    client.post("/lang", data={"lang": "ru", "next": "/portal/statements", "csrf_token": form_token(client, "/portal")})
+    russian = client.get(f"/portal/statements/{batches['shared'].id}").get_data(as_text=True)
+    assert "Выписка по выплате" in russian and "К получению партнёром" in russian
+    assert "Contoso Blog" in russian and "Payout statement" not in russian
 
 
 def test_a_batch_that_does_not_pay_the_partner_is_404(app, client, batches):
