@@ -18,7 +18,8 @@ from datetime import UTC, datetime, time
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from channel.points.ledger import Accrual, Refusal, accrue_many, reverse_many, reverse_source
+from channel.points.bulk import Accrual, accrue_many, reverse_many
+from channel.points.ledger import Refusal, reverse_source
 from channel.sellout.models import SelloutLine, SelloutUpload, SerialConflict
 from core.db import db, utcnow
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from channel.points.bulk import reverse_many
 from channel.points.funds import fund_report
-from channel.points.ledger import accrue, add_months, expire_due, release_due, reverse_many, reverse_source
+from channel.points.ledger import accrue, add_months, expire_due, release_due, reverse_source
 from channel.points.models import PointsEntry
 from channel.points.spending import spend
 from core.db import db

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from channel.catalog.models import Promotion
 from channel.catalog.promotions import points_for
+from channel.points.bulk import Accrual, accrue_many
 from channel.points.funds import open_fund
-from channel.points.ledger import Accrual, Refusal, accrue, accrue_many
+from channel.points.ledger import Refusal, accrue
 from channel.points.models import PointsEntry
 from channel.sellout.models import SelloutLine
 from core.db import db
