@@ -12,7 +12,6 @@ from channel.points.funds import PointsRefused, active_fund, fund_report
 from channel.points.ledger import adjust
 from channel.points.models import PointsEntry, PointsFund
 from channel.points.schemas import (
-    AdjustmentIn,
     BalanceOut,
     BalanceQuery,
     EntryList,
@@ -20,6 +19,7 @@ from channel.points.schemas import (
     EntryQuery,
     ExpiringOut,
     FundOut,
+    PointsAdjustmentIn,
     TransferIn,
 )
 from channel.points.spending import transfer
@@ -116,8 +116,8 @@ def get_fund():
 
 @bp.post("/points/adjustments")
 @require_roles("admin")
-@api_spec.validate(json=AdjustmentIn, resp=Response(HTTP_201=EntryOut, **ERRORS), tags=["points"])
-def post_adjustment(json: AdjustmentIn):
+@api_spec.validate(json=PointsAdjustmentIn, resp=Response(HTTP_201=EntryOut, **ERRORS), tags=["points"])
+def post_adjustment(json: PointsAdjustmentIn):
     """Add points by hand (drawn from the fund) or take them away, with the reason and the key that did it."""
     try:
         entry = adjust(json.partner_id, json.points, json.reason, actor_name(principal()))

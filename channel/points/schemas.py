@@ -85,7 +85,7 @@ class FundOut(BaseModel):
     notice_days: int
 
 
-class AdjustmentIn(Strict):
+class PointsAdjustmentIn(Strict):
     partner_id: RowId
     points: Annotated[int, Field(ge=-(10**12), le=10**12)] = Field(description="Non-zero; negative takes points away.")
     reason: Reason
