@@ -29,8 +29,8 @@ def init_app(app) -> None:
     )
     cli.init_app(app)
     from payouts.batches import pages as batch_pages
-    from payouts.batches import statement_pages
     from payouts.commissions import pages as plan_pages
+    from payouts.exports import pages as statement_pages
     from payouts.ledger import pages as commission_pages
     from payouts.tax import pages as tax_pages
 

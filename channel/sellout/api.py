@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select
 from werkzeug.datastructures import FileStorage
 
 from channel.points.models import PointsEntry
+from channel.sellout.access import visible_uploads
 from channel.sellout.booking import SOURCE_KIND, BookingRefused, UploadStale, commit_upload, lock_upload, undo_upload
 from channel.sellout.conflicts import ConflictRefused, lock_conflict, resolve_conflict
 from channel.sellout.models import SelloutLine, SelloutRejection, SelloutUpload, SerialConflict
@@ -34,7 +35,6 @@ from channel.sellout.schemas import (
     UploadQuery,
     UploadSummary,
 )
-from channel.sellout.scopes import visible_uploads
 from core.api.auth import Principal, actor_name, principal, require_roles
 from core.api.errors import ApiError, commit_or_conflict
 from core.api.openapi import ERRORS, api_spec

@@ -22,7 +22,7 @@ from channel.catalog.models import Product, Promotion
 from channel.catalog.products import is_eligible, price_in_band
 from channel.catalog.promotions import apply_multipliers
 from channel.catalog.serials import serial_matches
-from channel.sellout.authorization import authorized_on
+from channel.sellout.access import authorized_on
 from channel.sellout.rows import SaleRow
 from core.db import db
 from tracker.program.models import Partner

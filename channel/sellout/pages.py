@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from channel.sellout import conflict_pages
+from channel.sellout.access import visible_uploads
 from channel.sellout.api import upload_out
 from channel.sellout.booking import BookingRefused, UploadStale, commit_upload, lock_upload, undo_upload
 from channel.sellout.models import SelloutUpload
@@ -21,7 +22,6 @@ from channel.sellout.page_forms import UndoForm, UploadForm
 from channel.sellout.page_queries import accepted_summary, points_by_upload, uploader_names
 from channel.sellout.preview import MAX_UPLOAD_BYTES, ImportFileError, UploadRefused, preview_upload
 from channel.sellout.rows import template_csv
-from channel.sellout.scopes import visible_uploads
 from core.api.errors import ApiError, commit_or_conflict
 from core.api.limits import INT_COLUMN_MAX
 from core.db import db

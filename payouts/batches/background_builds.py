@@ -65,7 +65,7 @@ class BuildProgress:
     batch_id: int | None
     error: str | None
     busy: bool  # refused because another build in the currency held the lock (the API's 409)
-    updated: float
+    updated: int  # Unix seconds of the last progress write
 
     @property
     def stale(self) -> bool:
@@ -166,7 +166,7 @@ def read_build(token: str) -> BuildProgress | None:
         batch_id=int(batch_id) if batch_id else None,
         error=found.get("error") or None,
         busy=found.get("busy") == "1",
-        updated=float(found.get("updated", 0)),
+        updated=int(str(found.get("updated", "0")).partition(".")[0]),
     )
 
 
@@ -188,7 +188,7 @@ def start_build(wanted: BuildRequest) -> tuple[str, threading.Thread]:
 
 
 def _now() -> dict[str, str]:
-    return {"updated": repr(time.time())}
+    return {"updated": str(int(time.time()))}
 
 
 def _run(app: Flask, store: ProgressStore, token: str, wanted: BuildRequest) -> None:
